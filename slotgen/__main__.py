@@ -1,0 +1,3 @@
+from slotgen.cli.app import main
+
+main()

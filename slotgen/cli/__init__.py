@@ -1,0 +1,1 @@
+"""The `slotgen` command line: thin Typer commands over the services in slotgen."""

@@ -1,0 +1,1 @@
+"""The database layer: the only part of slotgen that speaks SQL."""

@@ -1,0 +1,71 @@
+"""One open database: the engine plus what the commands need to know about it."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from slotgen.db import migrate
+from slotgen.db.engine import open_engine, parse_url, redact, sqlite_path
+from slotgen.errors import DatabaseUnavailable
+
+DEFAULT_DATABASE_NAME = "slotgen.db"
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: Engine
+    url: URL
+    is_embedded_default: bool
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, safe to print: a file path, or the URL without its password."""
+        path = sqlite_path(self.url)
+        return str(path.resolve()) if path is not None else redact(self.url)
+
+    @property
+    def backend(self) -> str:
+        return self.url.get_backend_name()
+
+
+def default_url(data_dir: Path) -> URL:
+    return URL.create("sqlite+pysqlite", database=str(data_dir / DEFAULT_DATABASE_NAME))
+
+
+def first_line(exc: BaseException) -> str:
+    """A driver error's own first line, without SQLAlchemy's SQL text and parameters."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
+@contextmanager
+def connect(url: str | None, data_dir: Path, *, require_current: bool = True) -> Iterator[Database]:
+    """Open the database named by `url` (or the embedded default) and check its schema.
+
+    The embedded default is brought to the newest schema by itself on first use; any
+    other database is shared with the booking app, so its owner decides when its schema
+    changes (`slotgen db upgrade`) and, with `require_current`, slotgen refuses to work
+    on a schema it does not expect.
+    """
+    parsed = parse_url(url) if url else default_url(data_dir)
+    database = Database(open_engine(parsed), parsed, is_embedded_default=not url)
+    try:
+        try:
+            if database.is_embedded_default or require_current:
+                migrate.ensure_current(database.engine, auto_upgrade=database.is_embedded_default)
+            else:
+                with database.engine.connect():
+                    pass
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseUnavailable(
+                f"cannot use the database at {database.location}: {first_line(exc)}"
+            ) from None
+        yield database
+    finally:
+        database.engine.dispose()
