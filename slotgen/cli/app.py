@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from slotgen import __version__
 from slotgen.cli import db
 from slotgen.cli.common import stderr
+from slotgen.cli.generate import generate_command
 from slotgen.cli.logs import LogFormat, configure
 from slotgen.db.database import first_line
 from slotgen.errors import ExitCode, SlotgenError
@@ -50,6 +51,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(db.app, name="db")
+app.command("generate")(generate_command)
 
 
 def _version(value: bool) -> None:

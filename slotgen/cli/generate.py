@@ -1,0 +1,148 @@
+"""`slotgen generate`: materialise the slots the rules describe."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from slotgen.cli.common import (
+    DatabaseUrlOption,
+    JsonOption,
+    open_database,
+    print_json,
+    stderr,
+    stdout,
+)
+from slotgen.core.dates import DateSpec, parse_date_spec
+from slotgen.errors import BadInput, ExitCode
+from slotgen.services.generate import GenerateReport, GenerateRequest, Progress, generate
+
+SHOWN_CONFLICTS = 50
+
+
+def _date(text: str | None) -> DateSpec | None:
+    if text is None:
+        return None
+    try:
+        return parse_date_spec(text)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def generate_command(
+    facility: Annotated[
+        list[int] | None,
+        typer.Option("--facility", help="Only this facility (repeatable). Default: all."),
+    ] = None,
+    doctor: Annotated[
+        list[int] | None,
+        typer.Option("--doctor", help="Only this doctor (repeatable). Default: all."),
+    ] = None,
+    start_date: Annotated[
+        str | None,
+        typer.Option(
+            help="First date, in each facility's own zone: YYYY-MM-DD, today, tomorrow, +7d. "
+            "Default: today."
+        ),
+    ] = None,
+    end_date: Annotated[
+        str | None, typer.Option(help="Last date (inclusive). Default: start + 30 days.")
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(min=0, help="End this many days after the start (instead of --end-date)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create, update and remove open slots so the table matches the rules (safe to re-run).
+
+    Reserved and booked slots are never changed; where they disagree with the rules they
+    are listed as conflicts. Exits 1 when a bad rule or exception was skipped.
+    """
+    if end_date is not None and days is not None:
+        raise BadInput("give --end-date or --days, not both")
+    request = GenerateRequest(
+        facility_ids=tuple(facility or ()),
+        doctor_ids=tuple(doctor or ()),
+        start=_date(start_date),
+        end=_date(end_date),
+        days=days,
+        dry_run=dry_run,
+    )
+    with open_database(database_url) as database, _progress(enabled=not as_json) as progress:
+        report = generate(database.engine, request, datetime.now(UTC), progress)
+    if as_json:
+        print_json(report_json(report))
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Progress | None]:
+    """A progress bar on a terminal; nothing at all under cron."""
+    if not enabled or not stdout.is_terminal:
+        yield None
+        return
+    with RichProgress(console=stderr, transient=True) as bar:
+        task = bar.add_task("Generating", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def report_json(report: GenerateReport) -> dict[str, object]:
+    return {
+        **report.stats(),
+        "dry_run": report.dry_run,
+        "created_per_rule": {str(k): v for k, v in sorted(report.created_per_rule.items())},
+        "conflict_list": [
+            {**asdict(conflict), "start_at": conflict.start_at.isoformat()}
+            for conflict in report.conflicts
+        ],
+        "bad_rows": [asdict(problem) for problem in report.problems.values()],
+    }
+
+
+def _print_report(report: GenerateReport) -> None:
+    stdout.print(report.summary(), markup=False)
+    if report.conflicts:
+        table = Table(title="Conflicts needing attention", title_justify="left")
+        for column in ("kind", "doctor", "starts (UTC)", "slot", "rule", "other rule", "detail"):
+            table.add_column(column)
+        for conflict in report.conflicts[:SHOWN_CONFLICTS]:
+            table.add_row(
+                conflict.kind,
+                str(conflict.doctor_id),
+                conflict.start_at.strftime("%Y-%m-%d %H:%M"),
+                _text(conflict.slot_id),
+                _text(conflict.rule_id),
+                _text(conflict.other_rule_id),
+                conflict.detail,
+            )
+        stdout.print(table)
+        if len(report.conflicts) > SHOWN_CONFLICTS:
+            stdout.print(f"… and {len(report.conflicts) - SHOWN_CONFLICTS:,} more (see --json)")
+    if report.problems:
+        table = Table(title="Bad rows skipped", title_justify="left")
+        for column in ("table", "id", "reason"):
+            table.add_column(column)
+        for problem in report.problems.values():
+            table.add_row(problem.table, str(problem.id), problem.reason)
+        stdout.print(table)
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,171 @@
+"""Reading what generate needs and writing its plan, one chunk of doctors at a time."""
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, or_, select, text, update
+
+from slotgen.core.model import AvailabilityException, ExistingSlot, PlannedSlot, Rule
+from slotgen.db.bulk import instant_param, instant_reader
+from slotgen.db.schema import (
+    availability_exceptions,
+    availability_rules,
+    availability_slots,
+    facilities,
+)
+
+ID_BATCH = 1000
+"""Ids per IN (...) list: well under every backend's parameter limit."""
+
+
+def missing_ids(connection: Connection, table: Table, ids: Collection[int]) -> list[int]:
+    """Which of `ids` have no row in `table`."""
+    if not ids:
+        return []
+    found = set(connection.scalars(select(table.c.id).where(table.c.id.in_(ids))))
+    return sorted(set(ids) - found)
+
+
+def facility_zones(connection: Connection) -> dict[int, str]:
+    rows = connection.execute(select(facilities.c.id, facilities.c.timezone))
+    return {row.id: row.timezone for row in rows}
+
+
+def doctors_in_scope(
+    connection: Connection, facility_ids: Collection[int], doctor_ids: Collection[int]
+) -> list[int]:
+    """Doctors with a rule at an in-scope facility: the ones a run has to plan."""
+    query = select(availability_rules.c.doctor_id).distinct()
+    if facility_ids:
+        query = query.where(availability_rules.c.facility_id.in_(facility_ids))
+    if doctor_ids:
+        query = query.where(availability_rules.c.doctor_id.in_(doctor_ids))
+    return sorted(connection.scalars(query))
+
+
+def rules_of(connection: Connection, doctor_ids: Collection[int]) -> list[Rule]:
+    """Every rule of these doctors, at any facility, active or not, in id order."""
+    r = availability_rules.c
+    query = (
+        select(
+            r.id,
+            r.facility_id,
+            r.doctor_id,
+            r.service_id,
+            r.day_of_week,
+            r.start_time,
+            r.end_time,
+            r.slot_duration_minutes,
+            r.buffer_minutes,
+            r.valid_from,
+            r.valid_until,
+            r.is_active,
+            facilities.c.timezone,
+        )
+        .join(facilities, facilities.c.id == r.facility_id)
+        .where(r.doctor_id.in_(doctor_ids))
+        .order_by(r.id)
+    )
+    return [Rule._make(row) for row in connection.execute(query)]
+
+
+def exceptions_between(
+    connection: Connection, first_day: date, last_day: date
+) -> list[AvailabilityException]:
+    """Exceptions touching [first_day, last_day], and malformed ones whose dates cannot tell."""
+    e = availability_exceptions.c
+    query = (
+        select(
+            e.id,
+            e.facility_id,
+            e.doctor_id,
+            e.start_date,
+            e.end_date,
+            e.start_time,
+            e.end_time,
+            e.type,
+            e.reason,
+            facilities.c.timezone,
+        )
+        .join(facilities, facilities.c.id == e.facility_id)
+        .where(
+            e.start_date <= last_day,
+            or_(func.coalesce(e.end_date, e.start_date) >= first_day, e.end_date < e.start_date),
+        )
+        .order_by(e.id)
+    )
+    return [AvailabilityException._make(row) for row in connection.execute(query)]
+
+
+def existing_slots(
+    connection: Connection, doctor_ids: Collection[int], since: datetime, until: datetime
+) -> list[ExistingSlot]:
+    """The doctors' slots starting in [since, until), read through the driver for speed."""
+    read = instant_reader(connection)
+    query = text(
+        "SELECT id, doctor_id, start_at, end_at, facility_id, service_id, rule_id, status"
+        " FROM availability_slots"
+        " WHERE doctor_id IN :doctor_ids AND start_at >= :since AND start_at < :until"
+    ).bindparams(bindparam("doctor_ids", expanding=True))
+    result = connection.execute(
+        query,
+        {
+            "doctor_ids": list(doctor_ids),
+            "since": instant_param(connection, since),
+            "until": instant_param(connection, until),
+        },
+    )
+    return [
+        ExistingSlot(row[0], row[1], read(row[2]), read(row[3]), row[4], row[5], row[6], row[7])
+        for row in result
+    ]
+
+
+def update_open_slots(
+    connection: Connection, updates: Sequence[tuple[int, PlannedSlot]], now: datetime
+) -> int:
+    """Rewrite open slots to what the rules say; a slot taken meanwhile is left alone."""
+    if not updates:
+        return 0
+    s = availability_slots.c
+    statement = (
+        update(availability_slots)
+        .where(s.id == bindparam("slot_id"), s.status == "open")
+        .values(
+            facility_id=bindparam("new_facility_id"),
+            service_id=bindparam("new_service_id"),
+            rule_id=bindparam("new_rule_id"),
+            end_at=bindparam("new_end_at"),
+            updated_at=now,
+        )
+    )
+    rows = [
+        {
+            "slot_id": slot_id,
+            "new_facility_id": slot.facility_id,
+            "new_service_id": slot.service_id,
+            "new_rule_id": slot.rule_id,
+            "new_end_at": slot.end_at,
+        }
+        for slot_id, slot in updates
+    ]
+    if connection.dialect.supports_sane_multi_rowcount:
+        return connection.execute(statement, rows).rowcount
+    return sum(connection.execute(statement, row).rowcount for row in rows)
+
+
+def delete_open_slots(connection: Connection, slot_ids: Sequence[int]) -> int:
+    """Delete these slots if they are still open; a slot taken meanwhile is left alone."""
+    s = availability_slots.c
+    deleted = 0
+    for batch in _batches(slot_ids, ID_BATCH):
+        deleted += connection.execute(
+            delete(availability_slots).where(and_(s.id.in_(batch), s.status == "open"))
+        ).rowcount
+    return deleted
+
+
+def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    """itertools.batched, which arrives only in Python 3.12."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,111 @@
+"""Rows for tests, written with plain Core inserts as the booking app would write them."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+
+from slotgen.db.schema import (
+    availability_exceptions,
+    availability_rules,
+    availability_slots,
+    doctors,
+    facilities,
+    services,
+)
+
+
+def add_facility(engine: Engine, name: str = "North clinic", timezone: str = "UTC") -> int:
+    return _insert(engine, facilities, name=name, timezone=timezone)
+
+
+def add_doctor(engine: Engine, name: str = "Dr. Lee") -> int:
+    return _insert(engine, doctors, name=name)
+
+
+def add_service(engine: Engine, name: str = "Consultation", minutes: int | None = 30) -> int:
+    return _insert(engine, services, name=name, duration_minutes=minutes)
+
+
+def add_rule(
+    engine: Engine,
+    facility_id: int,
+    doctor_id: int,
+    day_of_week: int,
+    start: str = "09:00",
+    end: str = "17:00",
+    minutes: int = 30,
+    **values: Any,
+) -> int:
+    return _insert(
+        engine,
+        availability_rules,
+        facility_id=facility_id,
+        doctor_id=doctor_id,
+        day_of_week=day_of_week,
+        start_time=time.fromisoformat(start),
+        end_time=time.fromisoformat(end),
+        slot_duration_minutes=minutes,
+        **values,
+    )
+
+
+def add_exception(engine: Engine, facility_id: int, start_date: date, **values: Any) -> int:
+    return _insert(
+        engine, availability_exceptions, facility_id=facility_id, start_date=start_date, **values
+    )
+
+
+def add_slot(
+    engine: Engine,
+    facility_id: int,
+    doctor_id: int,
+    start_at: datetime,
+    minutes: int = 30,
+    **values: Any,
+) -> int:
+    return _insert(
+        engine,
+        availability_slots,
+        facility_id=facility_id,
+        doctor_id=doctor_id,
+        start_at=start_at,
+        end_at=start_at + timedelta(minutes=minutes),
+        **values,
+    )
+
+
+def slots(engine: Engine) -> list[Any]:
+    """Every slot, ordered by doctor and start: what a run left behind."""
+    s = availability_slots.c
+    with engine.connect() as connection:
+        return list(
+            connection.execute(select(availability_slots).order_by(s.doctor_id, s.start_at))
+        )
+
+
+def slot_keys(engine: Engine) -> list[tuple[Any, ...]]:
+    """The parts of each slot that generate decides, comparable across runs."""
+    return [
+        (
+            row.doctor_id,
+            row.start_at,
+            row.end_at,
+            row.facility_id,
+            row.service_id,
+            row.rule_id,
+            row.status,
+        )
+        for row in slots(engine)
+    ]
+
+
+def _insert(engine: Engine, table: Any, **values: Any) -> int:
+    with engine.begin() as connection:
+        return int(
+            connection.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()
+        )
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
