@@ -13,6 +13,7 @@ from slotgen.cli import db
 from slotgen.cli.common import stderr
 from slotgen.cli.generate import generate_command
 from slotgen.cli.logs import LogFormat, configure
+from slotgen.cli.release import release_command
 from slotgen.db.database import first_line
 from slotgen.errors import ExitCode, SlotgenError
 
@@ -52,6 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.command("generate")(generate_command)
+app.command("release")(release_command)
 
 
 def _version(value: bool) -> None:
