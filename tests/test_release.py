@@ -250,5 +250,7 @@ def test_two_releases_at_once_release_each_reservation_once(clinic: DatabaseUnde
     outputs = [run.communicate(timeout=120) for run in runs]
     for run, (_, stderr) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, stderr
-    assert sum(json.loads(stdout)["released"] for stdout, _ in outputs) == len(backlog)
+    reports = [json.loads(stdout) for stdout, _ in outputs]
+    assert {report["status"] for report in reports} <= {"succeeded", "skipped"}
+    assert sum(report.get("released", 0) for report in reports) == len(backlog)
     assert {row.status for row in rows_by_id(clinic).values()} == {"open"}

@@ -14,6 +14,7 @@ from slotgen.cli.common import stderr
 from slotgen.cli.generate import generate_command
 from slotgen.cli.logs import LogFormat, configure
 from slotgen.cli.release import release_command
+from slotgen.cli.retry import retry_command
 from slotgen.db.database import first_line
 from slotgen.errors import ExitCode, SlotgenError
 
@@ -54,6 +55,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.command("generate")(generate_command)
 app.command("release")(release_command)
+app.command("retry")(retry_command)
 
 
 def _version(value: bool) -> None:

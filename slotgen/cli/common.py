@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from slotgen.cli.logs import hide
 from slotgen.db.database import Database, connect
+from slotgen.db.engine import parse_url, url_secrets
 
 stdout = Console(highlight=False, soft_wrap=True)
 """Data: tables and JSON. Scripts read this."""
@@ -40,6 +42,8 @@ def data_dir() -> Path:
 
 @contextmanager
 def open_database(url: str | None, *, require_current: bool = True) -> Iterator[Database]:
+    if url:
+        hide(url_secrets(parse_url(url)))
     with connect(url, data_dir(), require_current=require_current) as database:
         yield database
 

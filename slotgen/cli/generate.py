@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -18,20 +17,19 @@ from slotgen.cli.common import (
     stderr,
     stdout,
 )
-from slotgen.core.dates import DateSpec, parse_date_spec
-from slotgen.errors import BadInput, ExitCode
-from slotgen.services.generate import GenerateReport, GenerateRequest, Progress, generate
+from slotgen.cli.jobs import (
+    BackoffOption,
+    TriesOption,
+    Trigger,
+    TriggerOption,
+    perform,
+    ping_url_option,
+)
+from slotgen.services.generate import GenerateReport, Progress
+from slotgen.services.jobs import generate_job
+from slotgen.services.runner import RunRequest
 
 SHOWN_CONFLICTS = 50
-
-
-def _date(text: str | None) -> DateSpec | None:
-    if text is None:
-        return None
-    try:
-        return parse_date_spec(text)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
 
 
 def generate_command(
@@ -60,32 +58,38 @@ def generate_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
     ] = False,
+    tries: TriesOption = 1,
+    backoff: BackoffOption = 5.0,
+    trigger: TriggerOption = Trigger.MANUAL,
+    ping_url: Annotated[str | None, ping_url_option("generate")] = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create, update and remove open slots so the table matches the rules (safe to re-run).
 
     Reserved and booked slots are never changed; where they disagree with the rules they
-    are listed as conflicts. Exits 1 when a bad rule or exception was skipped.
+    are listed as conflicts. Exits 1 when a bad rule or exception was skipped. A dry run
+    is not recorded in job_runs.
     """
-    if end_date is not None and days is not None:
-        raise BadInput("give --end-date or --days, not both")
-    request = GenerateRequest(
-        facility_ids=tuple(facility or ()),
-        doctor_ids=tuple(doctor or ()),
-        start=_date(start_date),
-        end=_date(end_date),
-        days=days,
-        dry_run=dry_run,
-    )
+    params = {
+        "facility_ids": list(facility or ()),
+        "doctor_ids": list(doctor or ()),
+        "start_date": start_date,
+        "end_date": end_date,
+        "days": days,
+        "dry_run": dry_run,
+    }
+    request = RunRequest("generate", params, trigger, tries, backoff, ping_url=ping_url)
     with open_database(database_url) as database, _progress(enabled=not as_json) as progress:
-        report = generate(database.engine, request, datetime.now(UTC), progress)
+        finished = perform(database, request, generate_job(params, progress), dry_run=dry_run)
+    report = finished.report
     if as_json:
-        print_json(report_json(report))
-    else:
+        extra = report_json(report) if isinstance(report, GenerateReport) else {}
+        print_json({**finished.json(), **extra})
+    elif isinstance(report, GenerateReport):
         _print_report(report)
-    if not report.ok:
-        raise typer.Exit(ExitCode.FAILED)
+    if finished.exit_code:
+        raise typer.Exit(finished.exit_code)
 
 
 @contextmanager

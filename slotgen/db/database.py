@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from slotgen.db import migrate
-from slotgen.db.engine import open_engine, parse_url, redact, sqlite_path
+from slotgen.db.engine import open_engine, parse_url, redact, sqlite_path, url_secrets
 from slotgen.errors import DatabaseUnavailable
 
 DEFAULT_DATABASE_NAME = "slotgen.db"
@@ -27,6 +27,17 @@ class Database:
         """Where the data lives, safe to print: a file path, or the URL without its password."""
         path = sqlite_path(self.url)
         return str(path.resolve()) if path is not None else redact(self.url)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The password, also one given in the query string: never to be shown anywhere."""
+        return url_secrets(self.url)
+
+    def scrub(self, text: str) -> str:
+        """`text` with every secret of this database replaced by ***."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
 
     @property
     def backend(self) -> str:

@@ -36,6 +36,12 @@ def redact(url: URL | str) -> str:
     return parsed.set(query=query).render_as_string(hide_password=True).replace("%2A", "*")
 
 
+def url_secrets(url: URL) -> tuple[str, ...]:
+    """The password, also one given in the query string (`?password=`)."""
+    values = [url.password, *(v for k, v in url.query.items() if "pass" in k.lower())]
+    return tuple(value for value in values if isinstance(value, str) and value)
+
+
 def sqlite_path(url: URL) -> Path | None:
     """The file behind a SQLite URL, or None for another backend or an in-memory database."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):

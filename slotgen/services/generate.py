@@ -29,6 +29,7 @@ log = logging.getLogger("slotgen.generate")
 DOCTORS_PER_CHUNK = 50
 """Doctors planned and written per transaction: keeps memory flat and locks short."""
 DEADLOCK_RETRIES = 3
+DETAILED_CONFLICTS = 200
 
 Progress = Callable[[int, int], None]
 
@@ -91,6 +92,20 @@ class GenerateReport:
             "blocked_by_type": dict(sorted(self.blocked_by_type.items())),
             "doctors": self.doctors,
         }
+
+    def details(self) -> str | None:
+        """Skipped rows and conflicts, one per line, for job_runs.details."""
+        lines = [
+            f"skipped {problem.table} id {problem.id}: {problem.reason}"
+            for problem in self.problems.values()
+        ]
+        lines += [
+            f"conflict ({conflict.kind}) slot {conflict.slot_id}: {conflict.detail}"
+            for conflict in self.conflicts[:DETAILED_CONFLICTS]
+        ]
+        if len(self.conflicts) > DETAILED_CONFLICTS:
+            lines.append(f"... and {len(self.conflicts) - DETAILED_CONFLICTS} more conflicts")
+        return "\n".join(lines) or None
 
     def add(self, plan: ChunkPlan) -> None:
         self.conflicts.extend(plan.conflicts)

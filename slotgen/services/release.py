@@ -25,6 +25,15 @@ class ReleaseReport:
         verb = "Would release" if self.dry_run else "Released"
         return f"{verb} {self.released:,} expired reservations"
 
+    @property
+    def ok(self) -> bool:
+        return True
+
+    def details(self) -> str | None:
+        if self.never_expiring:
+            return f"{self.never_expiring} reservations have no reserved_until and never expire"
+        return None
+
     def stats(self) -> dict[str, Any]:
         """The counts, as stored in job_runs.stats and printed by --json."""
         return {

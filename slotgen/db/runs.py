@@ -1,0 +1,182 @@
+"""Writing `job_runs`: a row per attempt, committed before the work and after it.
+
+Every function takes its own short transaction through the engine, never the job's: the
+row must be on record even when the job's connection is dead or its transaction rolls
+back.
+"""
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from slotgen.db.schema import job_runs
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+SKIPPED = "skipped"
+ABANDONED = "abandoned"
+
+runs = job_runs.c
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Who an attempt is: the job, how it was started, and which run it follows up."""
+
+    job: str
+    params: Mapping[str, Any]
+    trigger: str
+    attempt: int = 1
+    retry_of: int | None = None
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "trigger": self.trigger,
+            "attempt": self.attempt,
+            "retry_of": self.retry_of,
+            "params": dict(self.params),
+            "started_at": now,
+            "created_at": now,
+            "updated_at": now,
+            **_where_am_i(),
+        }
+
+
+def _where_am_i() -> dict[str, Any]:
+    return {"host": socket.gethostname()[:255], "pid": os.getpid()}
+
+
+def claim(
+    engine: Engine, attempt: Attempt, now: datetime, *, lease: timedelta | None
+) -> tuple[int, int | None]:
+    """Record the start of an attempt: (its run id, None), or (a 'skipped' row, the holder).
+
+    The caller holds the job's lock, so any other 'running' row of the job belongs to a
+    run that died without saying so: it is marked 'abandoned'. Where there is no lock
+    (SQLite, `lease` given) a 'running' row with a heartbeat fresher than the lease is
+    the lock; SQLite runs this transaction alone (BEGIN IMMEDIATE), so two runs cannot
+    both see the job free.
+    """
+    job = attempt.job
+    row = {**attempt.row(now), "heartbeat_at": now}
+    with engine.begin() as connection:
+        if lease is not None:
+            holder = connection.scalar(
+                select(runs.id)
+                .where(runs.job == job, runs.status == RUNNING, runs.heartbeat_at > now - lease)
+                .order_by(runs.id.desc())
+                .limit(1)
+            )
+            if holder is not None:
+                return _insert(connection, {**row, "status": SKIPPED, "finished_at": now}), holder
+        connection.execute(
+            update(job_runs)
+            .where(runs.job == job, runs.status == RUNNING)
+            .values(
+                status=ABANDONED,
+                finished_at=now,
+                updated_at=now,
+                error="abandoned: the run stopped without recording an outcome "
+                "(killed, or its host went down)",
+            )
+        )
+        return _insert(connection, {**row, "status": RUNNING}), None
+
+
+def record_skipped(
+    engine: Engine, attempt: Attempt, now: datetime, *, reason: str | None = None
+) -> tuple[int, int | None]:
+    """A run that found the job's lock taken (or nothing to do): on record, so `runs`
+    shows the overlap."""
+    with engine.begin() as connection:
+        holder = connection.scalar(
+            select(runs.id)
+            .where(runs.job == attempt.job, runs.status == RUNNING)
+            .order_by(runs.id.desc())
+            .limit(1)
+        )
+        row = {**attempt.row(now), "status": SKIPPED, "finished_at": now, "error": reason}
+        return _insert(connection, row), holder
+
+
+def _insert(connection: Connection, row: Mapping[str, Any]) -> int:
+    key = connection.execute(insert(job_runs).values(**row)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def beat(engine: Engine, run_id: int, now: datetime) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(job_runs).where(runs.id == run_id).values(heartbeat_at=now))
+
+
+def finish(
+    engine: Engine,
+    run_id: int,
+    now: datetime,
+    *,
+    status: str,
+    stats: Mapping[str, Any] | None = None,
+    error: str | None = None,
+    details: str | None = None,
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(job_runs)
+            .where(runs.id == run_id)
+            .values(
+                status=status,
+                finished_at=now,
+                heartbeat_at=now,
+                updated_at=now,
+                stats=None if stats is None else dict(stats),
+                error=error,
+                details=details,
+            )
+        )
+
+
+def find(engine: Engine, run_id: int) -> Any:
+    """The row of one run, or None."""
+    with engine.connect() as connection:
+        return connection.execute(select(job_runs).where(runs.id == run_id)).one_or_none()
+
+
+def successful_retry(engine: Engine, run_id: int) -> int | None:
+    """The id of a run that retried `run_id` (directly or through further attempts) and
+    succeeded, so the failure needs no retry any more."""
+    with engine.connect() as connection:
+        frontier = [run_id]
+        while frontier:
+            rows = connection.execute(
+                select(runs.id, runs.status).where(runs.retry_of.in_(frontier))
+            ).all()
+            for row in rows:
+                if row.status == SUCCEEDED:
+                    return int(row.id)
+            frontier = [int(row.id) for row in rows]
+    return None
+
+
+def failed_runs(engine: Engine) -> list[int]:
+    """Failed runs, oldest first, that no later attempt or retry has taken up.
+
+    Only the last failure of a chain of attempts is returned: retrying it retries them all.
+    """
+    later = job_runs.alias("later")
+    taken_up = (
+        select(later.c.id).where(later.c.retry_of == runs.id, later.c.status != SKIPPED).exists()
+    )
+    with engine.connect() as connection:
+        return list(
+            connection.scalars(
+                select(runs.id).where(runs.status == FAILED, ~taken_up).order_by(runs.id)
+            ).all()
+        )

@@ -1,0 +1,26 @@
+"""Tell a cron monitor (healthchecks.io style) about every run: start, success, failure.
+
+A monitor that is down or slow must never hold up the job: each ping has a short
+timeout and a failure is only logged.
+"""
+
+import logging
+from urllib.error import URLError
+from urllib.parse import urlsplit
+from urllib.request import Request, urlopen
+
+log = logging.getLogger("slotgen.ping")
+
+TIMEOUT_SECONDS = 3.0
+
+
+def ping(base_url: str | None, event: str, run_id: int) -> None:
+    """`event` is "start", "" (success) or an exit code; the run id goes as `rid`."""
+    if not base_url:
+        return
+    url = base_url.rstrip("/") + (f"/{event}" if event else "") + f"?rid={run_id}"
+    try:
+        with urlopen(Request(url, method="POST", data=b""), timeout=TIMEOUT_SECONDS):
+            pass
+    except (URLError, OSError, ValueError) as exc:
+        log.warning("Could not ping the monitor at %s: %s", urlsplit(url).netloc, exc)
