@@ -11,6 +11,7 @@ from slotgen.db.schema import (
     availability_slots,
     doctors,
     facilities,
+    job_runs,
     services,
 )
 
@@ -73,6 +74,11 @@ def add_slot(
         end_at=start_at + timedelta(minutes=minutes),
         **values,
     )
+
+
+def add_run(engine: Engine, **values: Any) -> int:
+    """A job_runs row as a runner would leave it; a generate run that succeeded by default."""
+    return _insert(engine, job_runs, **{"job": "generate", "status": "succeeded", **values})
 
 
 def slots(engine: Engine) -> list[Any]:

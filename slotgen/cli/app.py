@@ -9,8 +9,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from slotgen import __version__
-from slotgen.cli import db
+from slotgen.cli import db, runs
+from slotgen.cli.check import check_command
 from slotgen.cli.common import stderr
+from slotgen.cli.crontab import crontab_command
 from slotgen.cli.generate import generate_command
 from slotgen.cli.logs import LogFormat, configure
 from slotgen.cli.release import release_command
@@ -56,6 +58,9 @@ app.add_typer(db.app, name="db")
 app.command("generate")(generate_command)
 app.command("release")(release_command)
 app.command("retry")(retry_command)
+app.add_typer(runs.app, name="runs")
+app.command("check")(check_command)
+app.command("crontab")(crontab_command)
 
 
 def _version(value: bool) -> None:
