@@ -9,14 +9,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from slotgen import __version__
-from slotgen.cli import db, runs
+from slotgen.cli import db, exceptions, rules, runs
 from slotgen.cli.check import check_command
 from slotgen.cli.common import stderr
 from slotgen.cli.crontab import crontab_command
+from slotgen.cli.demo import demo_command
 from slotgen.cli.generate import generate_command
+from slotgen.cli.importer import import_command
 from slotgen.cli.logs import LogFormat, configure
 from slotgen.cli.release import release_command
 from slotgen.cli.retry import retry_command
+from slotgen.cli.slots import slots_command
 from slotgen.db.database import first_line
 from slotgen.errors import ExitCode, SlotgenError
 
@@ -61,6 +64,11 @@ app.command("retry")(retry_command)
 app.add_typer(runs.app, name="runs")
 app.command("check")(check_command)
 app.command("crontab")(crontab_command)
+app.add_typer(rules.app, name="rules")
+app.add_typer(exceptions.app, name="exceptions")
+app.command("slots")(slots_command)
+app.command("import")(import_command)
+app.command("demo")(demo_command)
 
 
 def _version(value: bool) -> None:

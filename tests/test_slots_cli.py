@@ -1,0 +1,244 @@
+"""`slotgen slots`: local times across DST changes, per-day counts, filters, on every backend."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import update
+
+from slotgen.db.schema import availability_slots
+from tests.conftest import DatabaseUnderTest
+from tests.factories import add_doctor, add_facility, add_rule, utc
+from tests.helpers import CliResult, run_cli
+
+SLOT_KEYS = {
+    "id",
+    "facility_id",
+    "facility",
+    "doctor_id",
+    "doctor",
+    "service_id",
+    "service",
+    "rule_id",
+    "status",
+    "start_at",
+    "end_at",
+    "start_local",
+    "end_local",
+    "timezone",
+}
+
+
+def cli(database: DatabaseUnderTest, *args: str) -> CliResult:
+    return run_cli(*args, "--database-url", database.url)
+
+
+def slots_json(database: DatabaseUnderTest, *args: str) -> dict[str, Any]:
+    result = cli(database, "slots", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def generate(database: DatabaseUnderTest, first: str, last: str) -> None:
+    result = cli(database, "generate", "--start-date", first, "--end-date", last)
+    assert result.exit_code == 0, result.stderr
+
+
+def set_status(database: DatabaseUnderTest, start_at: datetime, status: str) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(
+            update(availability_slots)
+            .where(availability_slots.c.start_at == start_at)
+            .values(status=status)
+        )
+
+
+@pytest.fixture
+def dst_clinics(database: DatabaseUnderTest) -> dict[str, int]:
+    """A 01:00-04:00 hourly rule on each zone's spring-forward Sunday (01:00-03:00 in
+    half-hours on Lord Howe's half-hour fall-back), with one Saturday-evening rule too."""
+    engine = database.engine
+    berlin = add_facility(engine, "Berlin", "Europe/Berlin")
+    new_york = add_facility(engine, "New York", "America/New_York")
+    lord_howe = add_facility(engine, "Lord Howe", "Australia/Lord_Howe")
+    lee, kim, roe = add_doctor(engine, "Dr. Lee"), add_doctor(engine, "Dr. Kim"), add_doctor(engine)
+    add_rule(engine, berlin, lee, 0, "01:00", "04:00", 60)
+    add_rule(engine, new_york, kim, 0, "01:00", "04:00", 60)
+    add_rule(engine, new_york, kim, 6, "22:00", "00:00", 60)  # after midnight UTC
+    add_rule(engine, lord_howe, roe, 0, "01:00", "03:00", 30)
+    generate(database, "2027-03-13", "2027-03-28")
+    generate(database, "2027-04-04", "2027-04-04")
+    return {"berlin": berlin, "new_york": new_york, "lord_howe": lord_howe, "kim": kim}
+
+
+def starts(listing: dict[str, Any], facility_id: int, day: str) -> list[str]:
+    return [
+        slot["start_local"]
+        for slot in listing["slots"]
+        if slot["facility_id"] == facility_id and slot["start_local"].startswith(day)
+    ]
+
+
+def test_local_times_across_dst_changes(
+    database: DatabaseUnderTest, dst_clinics: dict[str, int]
+) -> None:
+    berlin = slots_json(database, "--facility", str(dst_clinics["berlin"]), "--date", "2027-03-28")
+    assert starts(berlin, dst_clinics["berlin"], "2027-03-28") == [
+        "2027-03-28 01:00 +01:00",
+        "2027-03-28 03:00 +02:00",
+    ]
+    first = berlin["slots"][0]
+    assert set(first) == SLOT_KEYS
+    assert first["start_at"] == "2027-03-28T00:00:00+00:00"
+    assert first["end_local"] == "2027-03-28 03:00 +02:00"
+    assert first["timezone"] == "Europe/Berlin"
+    assert first["doctor"] == "Dr. Lee"
+    assert first["service"] is None
+
+    new_york = slots_json(
+        database, "--facility", str(dst_clinics["new_york"]), "--date", "2027-03-14"
+    )
+    assert starts(new_york, dst_clinics["new_york"], "2027-03-14") == [
+        "2027-03-14 01:00 -05:00",
+        "2027-03-14 03:00 -04:00",
+    ]
+
+    lord_howe = slots_json(
+        database, "--facility", str(dst_clinics["lord_howe"]), "--date", "2027-04-04"
+    )
+    assert starts(lord_howe, dst_clinics["lord_howe"], "2027-04-04") == [
+        "2027-04-04 01:00 +11:00",
+        "2027-04-04 01:30 +11:00",
+        "2027-04-04 01:30 +10:30",
+        "2027-04-04 02:00 +10:30",
+        "2027-04-04 02:30 +10:30",
+    ]
+    assert [slot["start_at"] for slot in lord_howe["slots"]][:3] == [
+        "2027-04-03T14:00:00+00:00",
+        "2027-04-03T14:30:00+00:00",
+        "2027-04-03T15:00:00+00:00",
+    ]
+    assert lord_howe["ranges"] == [
+        {
+            "facility_id": dst_clinics["lord_howe"],
+            "timezone": "Australia/Lord_Howe",
+            "first_day": "2027-04-04",
+            "last_day": "2027-04-04",
+        }
+    ]
+
+
+def test_per_day_counts_use_local_dates(
+    database: DatabaseUnderTest, dst_clinics: dict[str, int]
+) -> None:
+    """Saturday 22:00 and 23:00 in New York are Sunday in UTC: they count on Saturday."""
+    ny = dst_clinics["new_york"]
+    set_status(database, utc(2027, 3, 14, 3, 0), "booked")  # Saturday 23:00 EST
+    set_status(database, utc(2027, 3, 14, 7, 0), "reserved")  # Sunday 03:00 EDT
+    listing = slots_json(
+        database, "--facility", str(ny), "--from", "2027-03-13", "--to", "2027-03-14"
+    )
+    assert listing["total"] == 4
+    assert listing["days"] == [
+        {
+            "date": "2027-03-13",
+            "facility_id": ny,
+            "facility": "New York",
+            "timezone": "America/New_York",
+            "open": 1,
+            "reserved": 0,
+            "booked": 1,
+            "other": 0,
+            "total": 2,
+        },
+        {
+            "date": "2027-03-14",
+            "facility_id": ny,
+            "facility": "New York",
+            "timezone": "America/New_York",
+            "open": 1,
+            "reserved": 1,
+            "booked": 0,
+            "other": 0,
+            "total": 2,
+        },
+    ]
+
+    every = slots_json(database, "--from", "2027-03-13", "--to", "2027-04-04")
+    berlin_sundays = new_york_sundays = 3 + 3 + 2 + 3  # 14, 21, 28 March (DST), 4 April
+    new_york_saturdays = 3 * 2
+    lord_howe_sundays = 3 * 4 + 5  # an extra half hour on its fall-back night
+    assert every["total"] == (
+        berlin_sundays + new_york_sundays + new_york_saturdays + lord_howe_sundays
+    )
+    per_day = {(d["date"], d["facility_id"]): d["total"] for d in every["days"]}
+    assert per_day[("2027-03-28", dst_clinics["berlin"])] == 2
+    assert per_day[("2027-03-21", dst_clinics["berlin"])] == 3
+    assert per_day[("2027-04-04", dst_clinics["lord_howe"])] == 5
+    assert sum(per_day.values()) == every["total"]
+
+
+def test_status_filter_and_limit(
+    database: DatabaseUnderTest, dst_clinics: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    set_status(database, utc(2027, 3, 28, 0, 0), "booked")  # Berlin 01:00 CET
+    booked = slots_json(
+        database, "--from", "2027-03-13", "--to", "2027-03-31", "--status", "booked"
+    )
+    assert [slot["start_local"] for slot in booked["slots"]] == ["2027-03-28 01:00 +01:00"]
+    assert [(d["date"], d["booked"], d["total"]) for d in booked["days"]] == [("2027-03-28", 1, 1)]
+
+    limited = slots_json(database, "--from", "2027-03-13", "--to", "2027-03-31", "--limit", "2")
+    assert len(limited["slots"]) == 2
+    assert limited["total"] == 34
+    assert limited["limit"] == 2
+
+    table = cli(database, "slots", "--from", "2027-03-13", "--to", "2027-03-31", "--limit", "3")
+    assert table.exit_code == 0, table.stderr
+    assert "2027-03-14 01:00 +11:00" in table.stdout  # Lord Howe comes first in real time
+    assert "Per local day" in table.stdout
+    assert "Listed 3 of 34 slots" in table.stderr
+
+    nothing = cli(database, "slots", "--date", "2027-05-01")
+    assert nothing.exit_code == 0
+    assert nothing.stderr.strip() == "No slots match."
+
+
+def test_default_range_is_the_coming_week(database: DatabaseUnderTest) -> None:
+    engine = database.engine
+    clinic = add_facility(engine, "Kathmandu", "Asia/Kathmandu")
+    lee = add_doctor(engine)
+    for day in range(7):
+        add_rule(engine, clinic, lee, day, "23:00", "00:00", 30)
+    generate(database, "today", "+10d")
+    listing = slots_json(database)
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Kathmandu")).date()
+    dates = {date.fromisoformat(d["date"]) for d in listing["days"]}
+    assert dates <= {today + timedelta(days=n) for n in range(7)}
+    assert {today + timedelta(days=n) for n in range(1, 7)} <= dates
+    assert listing["ranges"][0]["first_day"] == today.isoformat()
+    assert listing["ranges"][0]["last_day"] == (today + timedelta(days=6)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--date", "today", "--from", "today"),
+            "Error: give --date, or --from and --to, not both",
+        ),
+        (("--date", "someday"), "Error: bad date 'someday': use YYYY-MM-DD"),
+        (("--from", "2027-03-05", "--to", "2027-03-01"), "Error: end 2027-03-01 is before start"),
+        (("--from", "2027-01-01", "--to", "2028-06-01"), "Error: 2027-01-01 to 2028-06-01 is"),
+        (("--doctor", "42"), "Error: unknown doctor id 42"),
+    ],
+)
+def test_bad_input(database: DatabaseUnderTest, args: tuple[str, ...], message: str) -> None:
+    add_facility(database.engine, "North", "Europe/Berlin")
+    result = cli(database, "slots", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
