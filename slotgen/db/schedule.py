@@ -18,6 +18,7 @@ from slotgen.db.schema import (
     facilities,
     services,
 )
+from slotgen.db.slots import RULE_COLUMNS
 
 AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
@@ -71,34 +72,15 @@ def list_rules(
     """Rules in id order, active or not, each with its facility's zone and the names."""
     r = availability_rules.c
     query = (
-        select(
-            r.id,
-            r.facility_id,
-            r.doctor_id,
-            r.service_id,
-            r.day_of_week,
-            r.start_time,
-            r.end_time,
-            r.slot_duration_minutes,
-            r.buffer_minutes,
-            r.valid_from,
-            r.valid_until,
-            r.is_active,
-            facilities.c.timezone,
-            doctors.c.name,
-            facilities.c.name,
-            services.c.name,
-        )
+        select(*RULE_COLUMNS, doctors.c.name, facilities.c.name, services.c.name)
         .join(facilities, facilities.c.id == r.facility_id)
         .join(doctors, doctors.c.id == r.doctor_id)
         .outerjoin(services, services.c.id == r.service_id)
         .order_by(r.id)
     )
     query = _filtered(query, r.facility_id, r.doctor_id, facility_ids, doctor_ids)
-    return [
-        RuleListing(Rule._make(row[:13]), row[13], row[14], row[15])
-        for row in connection.execute(query)
-    ]
+    width = len(RULE_COLUMNS)
+    return [RuleListing(Rule._make(row[:width]), *row[width:]) for row in connection.execute(query)]
 
 
 def list_exceptions(

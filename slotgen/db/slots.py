@@ -43,28 +43,32 @@ def doctors_in_scope(
     return sorted(connection.scalars(query))
 
 
+_RULE = availability_rules.c
+RULE_COLUMNS = (
+    _RULE.id,
+    _RULE.facility_id,
+    _RULE.doctor_id,
+    _RULE.service_id,
+    _RULE.day_of_week,
+    _RULE.start_time,
+    _RULE.end_time,
+    _RULE.slot_duration_minutes,
+    _RULE.buffer_minutes,
+    _RULE.valid_from,
+    _RULE.valid_until,
+    _RULE.is_active,
+    facilities.c.timezone,
+)
+"""The columns of a core Rule, in its field order (join facilities for the zone)."""
+
+
 def rules_of(connection: Connection, doctor_ids: Collection[int]) -> list[Rule]:
     """Every rule of these doctors, at any facility, active or not, in id order."""
-    r = availability_rules.c
     query = (
-        select(
-            r.id,
-            r.facility_id,
-            r.doctor_id,
-            r.service_id,
-            r.day_of_week,
-            r.start_time,
-            r.end_time,
-            r.slot_duration_minutes,
-            r.buffer_minutes,
-            r.valid_from,
-            r.valid_until,
-            r.is_active,
-            facilities.c.timezone,
-        )
-        .join(facilities, facilities.c.id == r.facility_id)
-        .where(r.doctor_id.in_(doctor_ids))
-        .order_by(r.id)
+        select(*RULE_COLUMNS)
+        .join(facilities, facilities.c.id == _RULE.facility_id)
+        .where(_RULE.doctor_id.in_(doctor_ids))
+        .order_by(_RULE.id)
     )
     return [Rule._make(row) for row in connection.execute(query)]
 
