@@ -18,7 +18,7 @@ from slotgen.db.schema import (
     facilities,
     services,
 )
-from slotgen.db.slots import RULE_COLUMNS
+from slotgen.db.slots import EXCEPTION_COLUMNS, RULE_COLUMNS
 
 AnySelect = TypeVar("AnySelect", bound=Select[Any])
 
@@ -92,20 +92,7 @@ def list_exceptions(
     """Exceptions by first date; a doctor filter shows only exceptions naming the doctor."""
     e = availability_exceptions.c
     query = (
-        select(
-            e.id,
-            e.facility_id,
-            e.doctor_id,
-            e.start_date,
-            e.end_date,
-            e.start_time,
-            e.end_time,
-            e.type,
-            e.reason,
-            facilities.c.timezone,
-            facilities.c.name,
-            doctors.c.name,
-        )
+        select(*EXCEPTION_COLUMNS, facilities.c.name, doctors.c.name)
         .join(facilities, facilities.c.id == e.facility_id)
         .outerjoin(doctors, doctors.c.id == e.doctor_id)
         .order_by(e.start_date, e.id)
@@ -113,8 +100,9 @@ def list_exceptions(
     query = _filtered(query, e.facility_id, e.doctor_id, facility_ids, doctor_ids)
     if exception_ids:
         query = query.where(e.id.in_(exception_ids))
+    width = len(EXCEPTION_COLUMNS)
     return [
-        ExceptionListing(AvailabilityException._make(row[:10]), row[10], row[11])
+        ExceptionListing(AvailabilityException._make(row[:width]), *row[width:])
         for row in connection.execute(query)
     ]
 

@@ -73,24 +73,29 @@ def rules_of(connection: Connection, doctor_ids: Collection[int]) -> list[Rule]:
     return [Rule._make(row) for row in connection.execute(query)]
 
 
+_EXCEPTION = availability_exceptions.c
+EXCEPTION_COLUMNS = (
+    _EXCEPTION.id,
+    _EXCEPTION.facility_id,
+    _EXCEPTION.doctor_id,
+    _EXCEPTION.start_date,
+    _EXCEPTION.end_date,
+    _EXCEPTION.start_time,
+    _EXCEPTION.end_time,
+    _EXCEPTION.type,
+    _EXCEPTION.reason,
+    facilities.c.timezone,
+)
+"""The columns of a core AvailabilityException, in its field order (join facilities)."""
+
+
 def exceptions_between(
     connection: Connection, first_day: date, last_day: date
 ) -> list[AvailabilityException]:
     """Exceptions touching [first_day, last_day], and malformed ones whose dates cannot tell."""
     e = availability_exceptions.c
     query = (
-        select(
-            e.id,
-            e.facility_id,
-            e.doctor_id,
-            e.start_date,
-            e.end_date,
-            e.start_time,
-            e.end_time,
-            e.type,
-            e.reason,
-            facilities.c.timezone,
-        )
+        select(*EXCEPTION_COLUMNS)
         .join(facilities, facilities.c.id == e.facility_id)
         .where(
             e.start_date <= last_day,
