@@ -1,0 +1,553 @@
+"""Benchmarks of generate and release against the driver's floor, measured in the same run.
+
+    python bench/run.py                                # W on sqlite, postgresql, mariadb
+    python bench/run.py --backend sqlite --large       # also W-large's peak memory
+    python bench/run.py --database-url URL --doctors 4 --days 3 --repeat 1   # a smoke run
+
+Timings on shared machines drift, so every figure is also given as a ratio to a floor
+taken moments before on the same machine and database: the same rows, precomputed,
+written by the driver's fastest bulk path in one transaction. The peer is the approach
+slotgen replaces: an ORM object per slot, committed once, timed on a subset of doctors
+and extrapolated (said so in the table). The benchmark wipes the database it is given.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from slotgen.core.dates import DateSpec
+from slotgen.db import migrate
+from slotgen.db.bulk import SLOT_COLUMNS
+from slotgen.db.engine import open_engine
+from slotgen.db.schema import (
+    availability_exceptions,
+    availability_rules,
+    availability_slots,
+    doctors,
+    facilities,
+    job_runs,
+    metadata,
+)
+from slotgen.services.generate import GenerateRequest, generate
+from slotgen.services.release import release
+
+ZONES = ("America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney", "UTC")
+FIRST_DAY = date(2027, 3, 1)
+"""A Monday; the whole range lies after PLAN_NOW, so every slot is in the future."""
+PLAN_NOW = datetime(2027, 2, 28, tzinfo=UTC)
+SERVER_URLS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/mysql",
+}
+COPY_TYPES = ["int4", "timestamp", "timestamp", "int4", "int4", "int4", "timestamp", "timestamp"]
+"""The binary COPY types of SLOT_COLUMNS."""
+SCENARIOS = ("fresh", "rerun", "daily", "exception", "release", "memory")
+
+
+@dataclass(frozen=True)
+class Workload:
+    doctors: int
+    days: int
+
+    @property
+    def request(self) -> GenerateRequest:
+        return _range(FIRST_DAY, self.days)
+
+
+def _range(first: date, days: int) -> GenerateRequest:
+    last = first + timedelta(days=days - 1)
+    return GenerateRequest(start=DateSpec(absolute=first), end=DateSpec(absolute=last))
+
+
+@dataclass
+class Row:
+    backend: str
+    scenario: str
+    seconds: list[float] = field(default_factory=list)
+    rows: int = 0
+    floor: float | None = None
+    peer: float | None = None
+    rss_mb: float | None = None
+    note: str = ""
+
+    def cells(self) -> list[str]:
+        median = statistics.median(self.seconds) if self.seconds else None
+        spread = f"{min(self.seconds):.2f}-{max(self.seconds):.2f}" if self.seconds else ""
+        return [
+            self.backend,
+            self.scenario,
+            "" if median is None else f"{median:.2f}",
+            spread,
+            f"{self.rows / median:,.0f}" if median and self.rows else "",
+            f"{median / self.floor:.2f}x" if median and self.floor else "",
+            f"{self.peer / median:.1f}x faster" if median and self.peer else "",
+            "" if self.rss_mb is None else f"{self.rss_mb:.0f}",
+            self.note,
+        ]
+
+
+HEADER = [
+    "backend",
+    "scenario",
+    "median s",
+    "min-max s",
+    "rows/s",
+    "/ floor",
+    "vs peer",
+    "peak RSS MB",
+    "floor and notes",
+]
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_database(backend: str, url: str | None) -> Iterator[str]:
+    """The URL to wipe and use: the one given, or a fresh bench database per backend."""
+    if url:
+        yield url
+        return
+    if backend == "sqlite":
+        path = f"/tmp/slotgen-bench-{os.getpid()}.db"
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        yield f"sqlite:///{path}"
+        return
+    admin = open_engine(SERVER_URLS[backend])
+    name = "slotgen_bench"
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(SERVER_URLS[backend]).set(database=name).render_as_string(False)
+    finally:
+        admin.dispose()
+
+
+def wipe(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+def clear_slots(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(availability_slots))
+        connection.execute(delete(job_runs))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE availability_slots"))
+
+
+def seed(engine: Engine, workload: Workload) -> None:
+    """W: doctors spread over five zones, Monday to Friday 09:00-17:00, 15-minute slots."""
+    wipe(engine)
+    with engine.begin() as connection:
+        facility_ids = [
+            connection.execute(
+                insert(facilities).values(name=zone, timezone=zone).returning(facilities.c.id)
+            ).scalar_one()
+            for zone in ZONES
+        ]
+        connection.execute(
+            insert(doctors), [{"name": f"Doctor {n}"} for n in range(workload.doctors)]
+        )
+        doctor_ids = connection.scalars(select(doctors.c.id).order_by(doctors.c.id)).all()
+        connection.execute(
+            insert(availability_rules),
+            [
+                {
+                    "facility_id": facility_ids[n % len(facility_ids)],
+                    "doctor_id": doctor_id,
+                    "day_of_week": weekday,
+                    "start_time": dtime(9),
+                    "end_time": dtime(17),
+                    "slot_duration_minutes": 15,
+                }
+                for n, doctor_id in enumerate(doctor_ids)
+                for weekday in range(1, 6)
+            ],
+        )
+
+
+def slot_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.count()).select_from(availability_slots)) or 0)
+
+
+# --- floors and peer --------------------------------------------------------------------------
+
+
+def stored_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    """The slots generate wrote, as the driver reads and writes them: the floor's input."""
+    with engine.connect() as connection:
+        result = connection.exec_driver_sql(
+            f"SELECT {SLOT_COLUMNS} FROM availability_slots ORDER BY doctor_id, start_at"
+        )
+        return [tuple(row) for row in result]
+
+
+def driver_floor(engine: Engine, rows: Sequence[tuple[Any, ...]]) -> float:
+    """The same rows in one transaction through the driver's fastest bulk path."""
+    clear_slots(engine)
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        started = time.perf_counter()
+        if engine.dialect.name == "postgresql":
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(
+                    f"COPY availability_slots ({SLOT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+                ) as copy,
+            ):
+                copy.set_types(COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["?" if engine.dialect.name == "sqlite" else "%s"] * 8)
+            cursor = driver.cursor()
+            if engine.dialect.name == "sqlite":
+                driver.execute("BEGIN IMMEDIATE")
+            cursor.executemany(
+                f"INSERT INTO availability_slots ({SLOT_COLUMNS}) VALUES ({marks})", rows
+            )
+        driver.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+
+
+def bare_release(engine: Engine, now: datetime) -> float:
+    """The one UPDATE a release amounts to, in one transaction through the driver."""
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        sqlite = engine.dialect.name == "sqlite"
+        stamp: Any = now.replace(tzinfo=None).isoformat(" ") if sqlite else now.replace(tzinfo=None)
+        mark = "?" if sqlite else "%s"
+        started = time.perf_counter()
+        if sqlite:
+            driver.execute("BEGIN IMMEDIATE")
+        driver.cursor().execute(
+            "UPDATE availability_slots SET status = 'open', reserved_until = NULL, "
+            f"updated_at = {mark} WHERE status = 'reserved' AND reserved_until < {mark}",
+            (stamp, stamp),
+        )
+        driver.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Slot(_Base):
+    __table__ = availability_slots
+
+
+def orm_peer(engine: Engine, workload: Workload, subset_doctors: int) -> tuple[float, str]:
+    """An ORM object per slot, committed once, on a subset of doctors; extrapolated."""
+    clear_slots(engine)
+    generate(engine, _scoped(workload, subset_doctors, engine), PLAN_NOW)
+    with engine.connect() as connection:
+        planned = connection.execute(
+            select(
+                availability_slots.c.doctor_id,
+                availability_slots.c.start_at,
+                availability_slots.c.end_at,
+                availability_slots.c.facility_id,
+                availability_slots.c.rule_id,
+            )
+        ).all()
+    clear_slots(engine)
+    started = time.perf_counter()
+    with Session(engine) as session:
+        for doctor_id, start_at, end_at, facility_id, rule_id in planned:
+            session.add(
+                _Slot(
+                    doctor_id=doctor_id,
+                    start_at=start_at,
+                    end_at=end_at,
+                    facility_id=facility_id,
+                    rule_id=rule_id,
+                    created_at=PLAN_NOW,
+                    updated_at=PLAN_NOW,
+                )
+            )
+        session.commit()
+    seconds = time.perf_counter() - started
+    scale = workload.doctors / subset_doctors
+    return seconds * scale, f"peer: {subset_doctors} doctors x {scale:g}"
+
+
+def _scoped(workload: Workload, doctor_count: int, engine: Engine) -> GenerateRequest:
+    with engine.connect() as connection:
+        ids = connection.scalars(
+            select(doctors.c.id).order_by(doctors.c.id).limit(doctor_count)
+        ).all()
+    request = workload.request
+    return GenerateRequest(doctor_ids=tuple(ids), start=request.start, end=request.end)
+
+
+# --- scenarios ---------------------------------------------------------------------------
+
+
+def run_backend(backend: str, url: str, workload: Workload, args: argparse.Namespace) -> list[Row]:
+    engine = open_engine(url)
+    migrate.upgrade(engine)
+    seed(engine, workload)
+    rows: list[Row] = []
+    scenarios = set(args.scenario)
+    fresh = Row(backend, "fresh generate")
+    floor_times: list[float] = []
+    needs_floor = scenarios & {"fresh", "rerun", "daily", "exception"}
+    for _ in range(args.repeat if needs_floor else 0):
+        clear_slots(engine)
+        fresh.seconds.append(timed(lambda: generate(engine, workload.request, PLAN_NOW)))
+        fresh.rows = slot_count(engine)
+        written = stored_rows(engine)
+        floor_times.append(driver_floor(engine, written))
+    fresh.floor = statistics.median(floor_times) if floor_times else None
+    fresh.note = f"floor {fresh.floor or 0:.2f} s ({_floor_name(backend)})"
+    if "fresh" in scenarios:
+        if args.peer_doctors:
+            fresh.peer, peer_note = orm_peer(engine, workload, args.peer_doctors)
+            fresh.note += f"; {peer_note} = {fresh.peer:.1f} s"
+        rows.append(fresh)
+    if scenarios - {"fresh", "memory"}:
+        clear_slots(engine)
+        generate(engine, workload.request, PLAN_NOW)
+    if "rerun" in scenarios:
+        rerun = Row(backend, "re-run, nothing to do", rows=fresh.rows, floor=fresh.floor)
+        rerun.seconds = [
+            timed(lambda: generate(engine, workload.request, PLAN_NOW)) for _ in range(args.repeat)
+        ]
+        rerun.note = "/ the fresh floor"
+        rows.append(rerun)
+    if "daily" in scenarios:
+        rows.append(_daily(backend, engine, workload, fresh, args.repeat))
+    if "exception" in scenarios:
+        rows.append(_exception(backend, engine, workload, fresh, args.repeat))
+    if "release" in scenarios:
+        rows.append(_release(backend, engine, args.repeat))
+    engine.dispose()
+    if "memory" in scenarios:
+        rows.append(_memory(backend, url, workload, "W"))
+        if args.large and backend in ("sqlite", "postgresql"):
+            large = Workload(doctors=workload.doctors * 4, days=workload.days * 3)
+            large_row = _memory(backend, url, large, "W-large")
+            rows.append(large_row)
+    return rows
+
+
+def _floor_name(backend: str) -> str:
+    return {
+        "sqlite": "sqlite3 executemany",
+        "postgresql": "psycopg binary COPY",
+        "mariadb": "PyMySQL executemany",
+    }[backend]
+
+
+def _daily(backend: str, engine: Engine, workload: Workload, fresh: Row, repeat: int) -> Row:
+    """Days 1-30 in the table, then the cron run one day later: days 2-31."""
+    row = Row(backend, "daily run (1 new day)", floor=fresh.floor, note="/ the fresh floor")
+    moved = _range(FIRST_DAY + timedelta(days=1), workload.days)
+    for _ in range(repeat):
+        clear_slots(engine)
+        generate(engine, workload.request, PLAN_NOW)
+        report: Any = None
+
+        def run() -> None:
+            nonlocal report
+            report = generate(engine, moved, PLAN_NOW)
+
+        row.seconds.append(timed(run))
+        row.rows = report.created + report.unchanged
+    return row
+
+
+def _exception(backend: str, engine: Engine, workload: Workload, fresh: Row, repeat: int) -> Row:
+    """A facility closed for one day: the re-run removes its open slots that day."""
+    row = Row(backend, "exception added, re-run", floor=fresh.floor, note="/ the fresh floor")
+    closed = FIRST_DAY + timedelta(days=9)
+    with engine.connect() as connection:
+        facility_id = connection.scalar(select(func.min(facilities.c.id)))
+    removed = 0
+    for _ in range(repeat):
+        with engine.begin() as connection:
+            connection.execute(delete(availability_exceptions))
+        generate(engine, workload.request, PLAN_NOW)
+        with engine.begin() as connection:
+            connection.execute(
+                insert(availability_exceptions).values(
+                    facility_id=facility_id, start_date=closed, type="blocked"
+                )
+            )
+        report: Any = None
+
+        def run() -> None:
+            nonlocal report
+            report = generate(engine, workload.request, PLAN_NOW)
+
+        row.seconds.append(timed(run))
+        removed = report.removed
+    row.rows = slot_count(engine)
+    row.note += f"; removed {removed:,} open slots"
+    with engine.begin() as connection:
+        connection.execute(delete(availability_exceptions))
+    generate(engine, workload.request, PLAN_NOW)
+    return row
+
+
+def _release(backend: str, engine: Engine, repeat: int) -> Row:
+    """1% of slots reserved and expired, 1% reserved for later."""
+    row = Row(backend, "release, 1% expired")
+    floors = []
+    slots = availability_slots.c
+    for timed_release in (True, False) * repeat:
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                update(availability_slots).values(status="open", reserved_until=None)
+            )
+            connection.execute(
+                update(availability_slots)
+                .where(slots.id % 100 == 0)
+                .values(status="reserved", reserved_until=now - timedelta(minutes=5))
+            )
+            connection.execute(
+                update(availability_slots)
+                .where(slots.id % 100 == 1)
+                .values(status="reserved", reserved_until=now + timedelta(hours=1))
+            )
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE availability_slots"))
+        if timed_release:
+            report: Any = None
+
+            def run(at: datetime = now) -> None:
+                nonlocal report
+                report = release(engine, at)
+
+            row.seconds.append(timed(run))
+            row.rows = report.released
+        else:
+            floors.append(bare_release(engine, now))
+    row.floor = statistics.median(floors)
+    row.note = f"floor {row.floor:.3f} s (the bare UPDATE); released {row.rows:,}"
+    return row
+
+
+MEASURE = """
+import resource, sys
+from slotgen.cli.app import app
+try:
+    app(sys.argv[1:], prog_name="slotgen")
+except SystemExit:
+    pass
+finally:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    with open("/proc/self/status") as status:
+        peak = next(line for line in status if line.startswith("VmHWM:"))
+    print(peak.split()[1], file=sys.stderr)
+"""
+
+
+def _memory(backend: str, url: str, workload: Workload, name: str) -> Row:
+    """Peak RSS of a fresh `slotgen generate` from the command line, in its own process."""
+    engine = open_engine(url)
+    seed(engine, workload)
+    engine.dispose()
+    last = FIRST_DAY + timedelta(days=workload.days - 1)
+    command = [
+        sys.executable,
+        "-c",
+        MEASURE,
+        "-q",
+        "generate",
+        "--database-url",
+        url,
+        "--start-date",
+        FIRST_DAY.isoformat(),
+        "--end-date",
+        last.isoformat(),
+        "--json",
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    report = json.loads(done.stdout)
+    rss_kb = int(done.stderr.strip().splitlines()[-1])
+    row = Row(backend, f"memory, fresh {name}", [seconds], report["created"])
+    row.rss_mb = rss_kb / 1024
+    row.note = f"{workload.doctors} doctors x {workload.days} days, whole CLI process"
+    return row
+
+
+def markdown(rows: Sequence[Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
+    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="sqlite,postgresql,mariadb")
+    parser.add_argument("--database-url", help="Use (and wipe) this database, one backend.")
+    parser.add_argument("--scenario", default=",".join(SCENARIOS))
+    parser.add_argument("--doctors", type=int, default=500)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--peer-doctors", type=int, default=25)
+    parser.add_argument("--large", action="store_true", help="Also W-large's peak memory.")
+    args = parser.parse_args()
+    args.scenario = args.scenario.split(",")
+    workload = Workload(args.doctors, args.days)
+    if args.database_url:
+        backends = [make_url(args.database_url).get_backend_name().replace("mysql", "mariadb")]
+    else:
+        backends = args.backend.split(",")
+    rows: list[Row] = []
+    for backend in backends:
+        with bench_database(backend, args.database_url) as url:
+            rows += run_backend(backend, url, workload, args)
+        print(markdown(rows[-7:]), file=sys.stderr, flush=True)
+    print(
+        f"{workload.doctors} doctors x {workload.days} days, repeat {args.repeat}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"max RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
+    )
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()

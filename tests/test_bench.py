@@ -1,0 +1,58 @@
+"""A tiny run of the benchmark on each backend, so the script keeps working (no timings)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DatabaseUnderTest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+
+
+def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnderTest) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--database-url",
+            database.url,
+            "--doctors",
+            "3",
+            "--days",
+            "10",
+            "--repeat",
+            "1",
+            "--peer-doctors",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    table = {
+        cells[1]: cells
+        for line in done.stdout.splitlines()
+        if line.startswith(f"| {database.backend} ")
+        for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
+    }
+    assert set(table) == {
+        "fresh generate",
+        "re-run, nothing to do",
+        "daily run (1 new day)",
+        "exception added, re-run",
+        "release, 1% expired",
+        "memory, fresh W",
+    }
+    for cells in table.values():
+        assert float(cells[2]) >= 0, cells
+    assert table["fresh generate"][5].endswith("x"), "a ratio to the driver's floor"
+    assert table["fresh generate"][6].endswith("x faster"), "compared with the ORM peer"
+    # Doctor 0 works at the first facility, closed on Wednesday 10 March: 32 slots.
+    assert "removed 32 open slots" in table["exception added, re-run"][8]
+    released = re.search(r"released (\d+)", table["release, 1% expired"][8])
+    assert released is not None
+    assert int(released.group(1)) > 0
+    assert float(table["memory, fresh W"][7]) > 0
