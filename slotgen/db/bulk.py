@@ -8,6 +8,7 @@ unique key (never MariaDB's INSERT IGNORE, which would also swallow truncated va
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -109,11 +110,13 @@ def instant_reader(connection: Connection) -> Callable[[Any], datetime]:
     """How a raw driver value of an instant column becomes an aware UTC datetime.
 
     Reading raw driver rows skips SQLAlchemy's per-value processing, which on SQLite is a
-    regular expression per timestamp: too slow for a few hundred thousand slots.
+    regular expression per timestamp: too slow for a few hundred thousand slots. Slots of
+    many doctors share their instants, so each distinct value is converted once (and the
+    slots share one datetime object); the cache lives as long as the reader.
     """
     if connection.dialect.name == "sqlite":
-        return lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC)
-    return lambda value: value.replace(tzinfo=UTC)
+        return cache(lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC))
+    return cache(lambda value: value.replace(tzinfo=UTC))
 
 
 def instant_param(connection: Connection, instant: datetime) -> Any:

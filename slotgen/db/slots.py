@@ -126,7 +126,7 @@ def existing_slots(
     )
     return [
         ExistingSlot(row[0], row[1], read(row[2]), read(row[3]), row[4], row[5], row[6], row[7])
-        for row in result
+        for row in result.all()
     ]
 
 
