@@ -36,16 +36,19 @@ def expired_ids(now: datetime, limit: int) -> Select[tuple[int]]:
 
 def release_batch(connection: Connection, now: datetime, limit: int) -> int:
     """Open at most `limit` reservations that expired before `now`; returns how many."""
+    reopen = update(slots).values(status=OPEN, reserved_until=None, updated_at=now)
+    if connection.dialect.name == "postgresql":
+        # One statement. The batch is a MATERIALIZED CTE, so it is chosen and locked once;
+        # as a plain subquery under IN (...) PostgreSQL may run it again and pick more.
+        batch = expired_ids(now, limit).cte("batch").prefix_with("MATERIALIZED")
+        return int(
+            connection.execute(reopen.where(slots.c.id == batch.c.id, _expired(now))).rowcount
+        )
+    # MariaDB refuses a subquery on the table being updated: choose and lock, then write.
     ids = connection.scalars(expired_ids(now, limit)).all()
     if not ids:
         return 0
-    # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT): MariaDB refuses a
-    # subquery on the table being updated, and PostgreSQL may run such a subquery more than
-    # once, picking more rows than the batch allows.
-    reopen = update(slots).where(slots.c.id.in_(ids), _expired(now))
-    return int(
-        connection.execute(reopen.values(status=OPEN, reserved_until=None, updated_at=now)).rowcount
-    )
+    return int(connection.execute(reopen.where(slots.c.id.in_(ids), _expired(now))).rowcount)
 
 
 def count_expired(connection: Connection, now: datetime) -> int:
