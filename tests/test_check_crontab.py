@@ -321,6 +321,7 @@ def test_crontab_runs_this_installation_on_a_utc_schedule(tmp_path: Path) -> Non
         "release --trigger cron": "*/5 * * * *",
         "runs prune --older-than 90d": "0 3 * * 0",
         "check": "30 * * * *",
+        "dashboard --output /var/www/slotgen/index.html": "*/5 * * * *",
     }
     for _, command in jobs:
         executable = Path(slotgen_call(command)[0])
@@ -350,7 +351,7 @@ def test_crontab_example_names_real_commands_and_options() -> None:
     jobs = job_lines(example)
 
     assert assignments(example)["CRON_TZ"] == "UTC"
-    assert len(jobs) == 4
+    assert len(jobs) == 5
     for _, command in jobs:
         executable, args = slotgen_call(command)
         assert executable == "/opt/slotgen/.venv/bin/slotgen"

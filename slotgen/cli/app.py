@@ -13,6 +13,7 @@ from slotgen.cli import db, exceptions, rules, runs
 from slotgen.cli.check import check_command
 from slotgen.cli.common import stderr
 from slotgen.cli.crontab import crontab_command
+from slotgen.cli.dashboard import dashboard_command
 from slotgen.cli.demo import demo_command
 from slotgen.cli.generate import generate_command
 from slotgen.cli.importer import import_command
@@ -64,6 +65,7 @@ app.command("retry")(retry_command)
 app.add_typer(runs.app, name="runs")
 app.command("check")(check_command)
 app.command("crontab")(crontab_command)
+app.command("dashboard")(dashboard_command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(exceptions.app, name="exceptions")
 app.command("slots")(slots_command)

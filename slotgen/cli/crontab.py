@@ -32,6 +32,8 @@ SCHEDULE = (
     ),
 )
 CHECK_WHEN = "30 * * * *"
+DEFAULT_DASHBOARD_FILE = Path("/var/www/slotgen/index.html")
+DASHBOARD_WHEN = "*/5 * * * *"
 
 
 def slotgen_executable() -> Path:
@@ -56,8 +58,15 @@ def slotgen_executable() -> Path:
     )
 
 
-def crontab_lines(executable: Path, env_file: Path, log_file: Path) -> list[str]:
-    exe, env, log = (shlex.quote(str(path)) for path in (executable, env_file, log_file))
+def crontab_lines(
+    executable: Path,
+    env_file: Path,
+    log_file: Path,
+    dashboard_file: Path = DEFAULT_DASHBOARD_FILE,
+) -> list[str]:
+    exe, env, log, page = (
+        shlex.quote(str(path)) for path in (executable, env_file, log_file, dashboard_file)
+    )
     load = f"set -a; . {env}; set +a;"
     run = f"{exe} -q --log-file {log}"
     lines = [
@@ -86,6 +95,9 @@ def crontab_lines(executable: Path, env_file: Path, log_file: Path) -> list[str]
         "# and so mailed, only when it is not OK.",
         f'{CHECK_WHEN} {load} out=$({run} check 2>&1); status=$?; echo "$out" >>{log}; '
         f'[ $status -eq 0 ] || echo "$out"',
+        "# Every 5 minutes: the runs dashboard, a static page for any web server (the",
+        "# folder must exist and be writable by the service user).",
+        f"{DASHBOARD_WHEN} {load} {run} dashboard --output {page} >>{log} 2>&1",
     ]
     return lines
 
@@ -102,11 +114,18 @@ def crontab_command(
         Path,
         typer.Option(dir_okay=False, help="The file every job appends its output to."),
     ] = DEFAULT_LOG_FILE,
+    dashboard_file: Annotated[
+        Path,
+        typer.Option(dir_okay=False, help="The HTML file the dashboard line rewrites."),
+    ] = DEFAULT_DASHBOARD_FILE,
 ) -> None:
     """Print crontab lines that run this installation's jobs, to install as they are.
 
     Each line names this slotgen by its absolute path, runs on a UTC schedule,
     loads the SLOTGEN_* settings from the env file and appends to the log file.
     """
-    for line in crontab_lines(slotgen_executable(), env_file.absolute(), log_file.absolute()):
+    lines = crontab_lines(
+        slotgen_executable(), env_file.absolute(), log_file.absolute(), dashboard_file.absolute()
+    )
+    for line in lines:
         stdout.out(line, highlight=False)

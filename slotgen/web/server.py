@@ -1,0 +1,103 @@
+"""Serving the dashboard with the standard library, for a quick look without a web server.
+
+The page is built anew for every request, so a reload is always current. The server
+only answers GET and HEAD: it changes nothing, and a method it does not know is refused
+with 405 rather than guessed at. A page that cannot be built gets a one-line 500 (the
+traceback goes to the debug log): a stack trace can show paths and SQL to anyone who
+can reach the port.
+"""
+
+import logging
+import socket
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+log = logging.getLogger("slotgen.dashboard")
+
+PAGE_PATHS = ("/", "/index.html")
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+ALLOWED = "GET, HEAD"
+
+
+class DashboardServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], render: Callable[[], str]) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.render = render
+        super().__init__(address, DashboardHandler)
+
+
+class DashboardHandler(BaseHTTPRequestHandler):
+    server: DashboardServer
+    server_version = "slotgen-dashboard"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers 501 to any method without a do_ handler; a read-only
+        # server says 405 with Allow, whatever the method is called.
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+    def _not_allowed(self) -> None:
+        self._send(HTTPStatus.METHOD_NOT_ALLOWED, "405 Method Not Allowed: GET or HEAD only.\n")
+
+    def _answer(self, *, with_body: bool) -> None:
+        path = self.path.split("?", 1)[0]
+        if path not in PAGE_PATHS:
+            self._send(HTTPStatus.NOT_FOUND, "404 Not Found: the dashboard is at /\n", with_body)
+            return
+        try:
+            page = self.server.render()
+        except Exception as exc:
+            log.debug("building the dashboard failed", exc_info=True)
+            log.error("building the dashboard failed: %s", type(exc).__name__)
+            self._send(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                "500 Internal Server Error: the dashboard could not be built; "
+                "see the slotgen log.\n",
+                with_body,
+            )
+            return
+        self._send(HTTPStatus.OK, page, with_body, content_type="text/html; charset=utf-8")
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        text: str,
+        with_body: bool = True,
+        content_type: str = "text/plain; charset=utf-8",
+    ) -> None:
+        body = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", ALLOWED)
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def make_server(host: str, port: int, render: Callable[[], str]) -> DashboardServer:
+    """A bound server (port 0 picks a free one) that serves `render()`'s page."""
+    return DashboardServer((host, port), render)
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK
