@@ -43,6 +43,8 @@ class ErrorBoundary(TyperGroup):
             log.debug("database error", exc_info=True)
             stderr.print(f"Error: database error: {first_line(exc)}", markup=False)
             raise typer.Exit(ExitCode.FAILED) from None
+        except BrokenPipeError:
+            raise  # the reader went away (`slotgen runs | head`): Click ends quietly
         except (OSError, ValueError, LookupError, RuntimeError, TypeError) as exc:
             if isinstance(exc, typer.Exit):
                 raise

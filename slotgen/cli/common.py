@@ -30,6 +30,15 @@ DatabaseUrlOption = Annotated[
     ),
 ]
 
+FacilityFilter = Annotated[
+    list[int] | None,
+    typer.Option("--facility", help="Only this facility (repeatable). Default: all."),
+]
+DoctorFilter = Annotated[
+    list[int] | None,
+    typer.Option("--doctor", help="Only this doctor (repeatable). Default: all."),
+]
+
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")
 ]

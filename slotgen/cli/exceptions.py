@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from slotgen.cli.common import (
     DatabaseUrlOption,
+    FacilityFilter,
     JsonOption,
     open_database,
     print_json,
@@ -275,10 +276,7 @@ def _exception_json(listing: schedule.ExceptionListing) -> dict[str, Any]:
 
 @app.command("list")
 def list_command(
-    facility: Annotated[
-        list[int] | None,
-        typer.Option("--facility", help="Only this facility (repeatable). Default: all."),
-    ] = None,
+    facility: FacilityFilter = None,
     doctor: Annotated[
         list[int] | None,
         typer.Option(

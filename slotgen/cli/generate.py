@@ -11,6 +11,8 @@ from rich.table import Table
 
 from slotgen.cli.common import (
     DatabaseUrlOption,
+    DoctorFilter,
+    FacilityFilter,
     JsonOption,
     open_database,
     print_json,
@@ -33,14 +35,8 @@ SHOWN_CONFLICTS = 50
 
 
 def generate_command(
-    facility: Annotated[
-        list[int] | None,
-        typer.Option("--facility", help="Only this facility (repeatable). Default: all."),
-    ] = None,
-    doctor: Annotated[
-        list[int] | None,
-        typer.Option("--doctor", help="Only this doctor (repeatable). Default: all."),
-    ] = None,
+    facility: FacilityFilter = None,
+    doctor: DoctorFilter = None,
     start_date: Annotated[
         str | None,
         typer.Option(

@@ -3,7 +3,7 @@ with them before `generate` finds out."""
 
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich import box
@@ -12,6 +12,8 @@ from sqlalchemy import Connection
 
 from slotgen.cli.common import (
     DatabaseUrlOption,
+    DoctorFilter,
+    FacilityFilter,
     JsonOption,
     open_database,
     print_json,
@@ -32,15 +34,6 @@ app = typer.Typer(
     help="List the weekly availability rules and check them for mistakes.",
     no_args_is_help=True,
 )
-
-FacilityFilter = Annotated[
-    list[int] | None,
-    typer.Option("--facility", help="Only this facility (repeatable). Default: all."),
-]
-DoctorFilter = Annotated[
-    list[int] | None,
-    typer.Option("--doctor", help="Only this doctor (repeatable). Default: all."),
-]
 
 
 def require_known(connection: Connection, facility_ids: list[int], doctor_ids: list[int]) -> None:

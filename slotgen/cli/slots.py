@@ -12,6 +12,8 @@ from rich.table import Table
 
 from slotgen.cli.common import (
     DatabaseUrlOption,
+    DoctorFilter,
+    FacilityFilter,
     JsonOption,
     open_database,
     print_json,
@@ -58,14 +60,8 @@ def zone_or_utc(name: str, facility_id: int) -> ZoneInfo:
 
 
 def slots_command(
-    facility: Annotated[
-        list[int] | None,
-        typer.Option("--facility", help="Only this facility (repeatable). Default: all."),
-    ] = None,
-    doctor: Annotated[
-        list[int] | None,
-        typer.Option("--doctor", help="Only this doctor (repeatable). Default: all."),
-    ] = None,
+    facility: FacilityFilter = None,
+    doctor: DoctorFilter = None,
     on_date: Annotated[
         str | None,
         typer.Option(
