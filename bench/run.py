@@ -12,6 +12,7 @@ and extrapolated (said so in the table). The benchmark wipes the database it is 
 """
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -30,7 +31,7 @@ from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from slotgen.core.dates import DateSpec
+from slotgen.cli.app import COLLECTOR_THRESHOLDS
 from slotgen.db import migrate
 from slotgen.db.bulk import SLOT_COLUMNS
 from slotgen.db.engine import open_engine
@@ -43,8 +44,9 @@ from slotgen.db.schema import (
     job_runs,
     metadata,
 )
-from slotgen.services.generate import GenerateRequest, generate
-from slotgen.services.release import release
+from slotgen.services.generate import generate_slots
+from slotgen.services.params import GenerateParams, ReleaseParams
+from slotgen.services.release import release_expired
 
 ZONES = ("America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney", "UTC")
 FIRST_DAY = date(2027, 3, 1)
@@ -65,13 +67,17 @@ class Workload:
     days: int
 
     @property
-    def request(self) -> GenerateRequest:
+    def request(self) -> GenerateParams:
         return _range(FIRST_DAY, self.days)
 
 
-def _range(first: date, days: int) -> GenerateRequest:
+def _range(first: date, days: int) -> GenerateParams:
     last = first + timedelta(days=days - 1)
-    return GenerateRequest(start=DateSpec(absolute=first), end=DateSpec(absolute=last))
+    return GenerateParams(start_date=first.isoformat(), end_date=last.isoformat())
+
+
+def generate(engine: Engine, params: GenerateParams, now: datetime) -> Any:
+    return generate_slots(engine, params, now)
 
 
 @dataclass
@@ -308,13 +314,15 @@ def orm_peer(engine: Engine, workload: Workload, subset_doctors: int) -> tuple[f
     return seconds * scale, f"peer: {subset_doctors} doctors x {scale:g}"
 
 
-def _scoped(workload: Workload, doctor_count: int, engine: Engine) -> GenerateRequest:
+def _scoped(workload: Workload, doctor_count: int, engine: Engine) -> GenerateParams:
     with engine.connect() as connection:
         ids = connection.scalars(
             select(doctors.c.id).order_by(doctors.c.id).limit(doctor_count)
         ).all()
     request = workload.request
-    return GenerateRequest(doctor_ids=tuple(ids), start=request.start, end=request.end)
+    return GenerateParams(
+        doctor_ids=tuple(ids), start_date=request.start_date, end_date=request.end_date
+    )
 
 
 # --- scenarios ---------------------------------------------------------------------------
@@ -456,7 +464,7 @@ def _release(backend: str, engine: Engine, repeat: int) -> Row:
 
             def run(at: datetime = now) -> None:
                 nonlocal report
-                report = release(engine, at)
+                report = release_expired(engine, ReleaseParams(), at)
 
             row.seconds.append(timed(run))
             row.rows = report.released
@@ -520,6 +528,7 @@ def markdown(rows: Sequence[Row]) -> str:
 
 
 def main() -> None:
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)  # as the slotgen command sets it for itself
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="sqlite,postgresql,mariadb")
     parser.add_argument("--database-url", help="Use (and wipe) this database, one backend.")

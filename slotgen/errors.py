@@ -1,7 +1,8 @@
 """The errors slotgen turns into one-line messages, and the exit codes they map to.
 
 Cron mails any non-zero exit, and monitoring reads the code, so each kind of failure
-has its own documented number (see the README's "Exit codes").
+has its own documented number (see the README's "Exit codes"). Standard library only:
+every layer raises these.
 """
 
 from enum import IntEnum
@@ -28,8 +29,35 @@ class BadInput(SlotgenError):
 
 
 class DatabaseUnavailable(SlotgenError):
+    """The database could not be reached, or went away in the middle of the work."""
+
     exit_code = ExitCode.UNAVAILABLE
 
 
 class SchemaOutOfDate(SlotgenError):
     exit_code = ExitCode.UNAVAILABLE
+
+
+class LockLost(DatabaseUnavailable):
+    """The connection holding the job's lock went away: another run may now start, so this
+    one stops rather than work alongside it."""
+
+
+class RunTakenOver(SlotgenError):
+    """Another run marked this one abandoned (its heartbeat was late) and took the job: this
+    one stops, and the other run's verdict stands."""
+
+
+def first_line(error: BaseException | str | None) -> str:
+    """The first line of an error's message: what fits a log line, a table cell or a row.
+
+    A database driver's error comes wrapped (SQLAlchemy keeps it as `orig`, with the SQL
+    and its parameters in its own message); the driver's own words are what people need.
+    """
+    if isinstance(error, BaseException):
+        cause = getattr(error, "orig", None)
+        error = cause if isinstance(cause, BaseException) else error
+        lines = str(error).strip().splitlines()
+        return lines[0] if lines else type(error).__name__
+    lines = (error or "").strip().splitlines()
+    return lines[0] if lines else ""

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from slotgen.db import migrate
+from slotgen.db.database import Database
 from slotgen.db.engine import open_engine
 from slotgen.db.schema import metadata
 
@@ -40,6 +42,11 @@ class DatabaseUnderTest:
     backend: str
     url: str
     engine: Engine
+
+    @property
+    def opened(self) -> Database:
+        """The database as a service is given it: what `slotgen.cli.options.database` opens."""
+        return Database(self.engine, make_url(self.url), is_embedded_default=False)
 
     def clean(self) -> None:
         """Empty every table: each test starts from a fresh, migrated database."""
@@ -115,7 +122,8 @@ def database(migrated_database: DatabaseUnderTest, tmp_path: Path) -> Iterator[D
         migrated_database.clean()
         fresh = migrated_database
     yield fresh
-    assert fresh.engine.pool.checkedout() == 0, "a connection was left checked out"
+    pool: Any = fresh.engine.pool
+    assert pool.checkedout() == 0, "a connection was left checked out"
     if fresh is not migrated_database:
         fresh.engine.dispose()
 

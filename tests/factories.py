@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from slotgen.db.schema import (
     availability_exceptions,
@@ -14,6 +14,10 @@ from slotgen.db.schema import (
     job_runs,
     services,
 )
+
+SLOTS = availability_slots.c
+FIRST_START = datetime(2027, 3, 1, 8, tzinfo=UTC)
+"""Where `add_slots` starts: a Monday morning, in the future of every test's clock."""
 
 
 def add_facility(engine: Engine, name: str = "North clinic", timezone: str = "UTC") -> int:
@@ -76,6 +80,42 @@ def add_slot(
     )
 
 
+def add_slots(
+    engine: Engine,
+    count: int,
+    *,
+    status: str = "reserved",
+    reserved_until: datetime | None = None,
+    first: int = 0,
+) -> list[int]:
+    """`count` slots of one doctor, 30 minutes apart from FIRST_START + `first` slots."""
+    with engine.begin() as connection:
+        facility = connection.scalar(select(func.min(facilities.c.id)))
+        doctor = connection.scalar(select(func.min(doctors.c.id)))
+        rows = [
+            {
+                "facility_id": facility,
+                "doctor_id": doctor,
+                "start_at": FIRST_START + timedelta(minutes=30 * n),
+                "end_at": FIRST_START + timedelta(minutes=30 * n + 30),
+                "status": status,
+                "reserved_until": reserved_until,
+            }
+            for n in range(first, first + count)
+        ]
+        connection.execute(insert(availability_slots), rows)
+        ids = connection.scalars(
+            select(availability_slots.c.id)
+            .where(availability_slots.c.start_at >= FIRST_START + timedelta(minutes=30 * first))
+            .where(
+                availability_slots.c.start_at
+                < FIRST_START + timedelta(minutes=30 * (first + count))
+            )
+            .order_by(availability_slots.c.id)
+        ).all()
+    return list(ids)
+
+
 def add_run(engine: Engine, **values: Any) -> int:
     """A job_runs row as a runner would leave it; a generate run that succeeded by default."""
     return _insert(engine, job_runs, **{"job": "generate", "status": "succeeded", **values})
@@ -88,6 +128,12 @@ def slots(engine: Engine) -> list[Any]:
         return list(
             connection.execute(select(availability_slots).order_by(s.doctor_id, s.start_at))
         )
+
+
+def run_rows(engine: Engine) -> list[Any]:
+    """Every job_runs row, oldest first."""
+    with engine.connect() as connection:
+        return list(connection.execute(select(job_runs).order_by(job_runs.c.id)))
 
 
 def slot_keys(engine: Engine) -> list[tuple[Any, ...]]:
@@ -113,5 +159,7 @@ def _insert(engine: Engine, table: Any, **values: Any) -> int:
         )
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

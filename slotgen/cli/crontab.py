@@ -1,105 +1,18 @@
 """`slotgen crontab`: the cron lines that run this installation's jobs, ready to install."""
 
-import shlex
-import shutil
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from slotgen.cli.common import stdout
-from slotgen.errors import SlotgenError
-
-DEFAULT_ENV_FILE = Path("/etc/slotgen/env")
-DEFAULT_LOG_FILE = Path("/var/log/slotgen/slotgen.log")
-
-SCHEDULE = (
-    (
-        "Every night at 01:00 UTC: the slots of the next 30 days, up to 3 attempts.",
-        "0 1 * * *",
-        "generate --days 30 --tries 3 --trigger cron",
-    ),
-    (
-        "Every 5 minutes: expired reservations back to open.",
-        "*/5 * * * *",
-        "release --trigger cron",
-    ),
-    (
-        "Sundays at 03:00 UTC: forget finished runs older than 90 days.",
-        "0 3 * * 0",
-        "runs prune --older-than 90d",
-    ),
+from slotgen.cli.output import line
+from slotgen.services.crontab import (
+    DEFAULT_DASHBOARD_FILE,
+    DEFAULT_ENV_FILE,
+    DEFAULT_LOG_FILE,
+    CrontabRequest,
+    crontab,
 )
-CHECK_WHEN = "30 * * * *"
-DEFAULT_DASHBOARD_FILE = Path("/var/www/slotgen/index.html")
-DASHBOARD_WHEN = "*/5 * * * *"
-
-
-def slotgen_executable() -> Path:
-    """The `slotgen` script of the installation that is running now.
-
-    Cron's PATH is minimal, so every line names the script by its absolute path. The
-    script beside this Python comes before PATH: under `python -m slotgen` another
-    installation may come first on PATH.
-    """
-    script = Path(sys.argv[0])
-    if script.name == "slotgen" and script.is_file():
-        return script.resolve()
-    beside = Path(sys.executable).with_name("slotgen")
-    if beside.is_file():
-        return beside.absolute()
-    found = shutil.which("slotgen")
-    if found is not None:
-        return Path(found).resolve()
-    raise SlotgenError(
-        "cannot find the slotgen executable; run `slotgen crontab` with the installed "
-        "slotgen, e.g. /opt/slotgen/.venv/bin/slotgen crontab"
-    )
-
-
-def crontab_lines(
-    executable: Path,
-    env_file: Path,
-    log_file: Path,
-    dashboard_file: Path = DEFAULT_DASHBOARD_FILE,
-) -> list[str]:
-    exe, env, log, page = (
-        shlex.quote(str(path)) for path in (executable, env_file, log_file, dashboard_file)
-    )
-    load = f"set -a; . {env}; set +a;"
-    run = f"{exe} -q --log-file {log}"
-    lines = [
-        f"# slotgen jobs for {executable}.",
-        "# Install for the service user (this replaces that user's crontab):",
-        "#   slotgen crontab > slotgen.cron && crontab -u slotgen slotgen.cron",
-        "# Each line reads the database URL and other SLOTGEN_* settings from",
-        f"# {env_file} (lines like SLOTGEN_DATABASE_URL=..., in sh syntax; chmod 600,",
-        "# owned by the service user) and appends its output to the log file.",
-        "#",
-        "# The schedule is in UTC. On the nights daylight saving time starts or ends,",
-        "# some crons skip a job set at a local time such as 01:00 or run it twice; UTC",
-        "# has no such nights. If `man 5 crontab` does not mention CRON_TZ, your cron",
-        "# ignores it and reads the schedule in the system zone: set the server to UTC.",
-        "CRON_TZ=UTC",
-        "SHELL=/bin/sh",
-        "# Cron mails whatever a line prints. Only the check line prints, and only when",
-        "# something is wrong; set MAILTO to whoever should hear about it:",
-        "# MAILTO=ops@example.org",
-        "",
-    ]
-    for comment, when, command in SCHEDULE:
-        lines += [f"# {comment}", f"{when} {load} {run} {command} >>{log} 2>&1"]
-    lines += [
-        "# Every hour: the jobs' health (`slotgen check`), kept in the log; printed,",
-        "# and so mailed, only when it is not OK.",
-        f'{CHECK_WHEN} {load} out=$({run} check 2>&1); status=$?; echo "$out" >>{log}; '
-        f'[ $status -eq 0 ] || echo "$out"',
-        "# Every 5 minutes: the runs dashboard, a static page for any web server (the",
-        "# folder must exist and be writable by the service user).",
-        f"{DASHBOARD_WHEN} {load} {run} dashboard --output {page} >>{log} 2>&1",
-    ]
-    return lines
 
 
 def crontab_command(
@@ -124,8 +37,5 @@ def crontab_command(
     Each line names this slotgen by its absolute path, runs on a UTC schedule,
     loads the SLOTGEN_* settings from the env file and appends to the log file.
     """
-    lines = crontab_lines(
-        slotgen_executable(), env_file.absolute(), log_file.absolute(), dashboard_file.absolute()
-    )
-    for line in lines:
-        stdout.out(line, highlight=False)
+    for text in crontab(CrontabRequest(env_file, log_file, dashboard_file)):
+        line(text)

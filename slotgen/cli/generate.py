@@ -1,35 +1,31 @@
 """`slotgen generate`: materialise the slots the rules describe."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress as RichProgress
-from rich.table import Table
+from rich.progress import Progress
 
-from slotgen.cli.common import (
+from slotgen.cli.options import (
+    DEFAULT_TRIGGER,
+    BackoffOption,
     DatabaseUrlOption,
     DoctorFilter,
     FacilityFilter,
     JsonOption,
-    open_database,
-    print_json,
-    stderr,
-    stdout,
-)
-from slotgen.cli.jobs import (
-    BackoffOption,
     TriesOption,
-    Trigger,
     TriggerOption,
-    perform,
+    database,
+    ids,
     ping_url_option,
 )
-from slotgen.services.generate import GenerateReport, Progress
-from slotgen.services.jobs import generate_job
-from slotgen.services.runner import RunRequest
+from slotgen.cli.output import line, print_json, stderr, stdout, table
+from slotgen.cli.views import job_outcome
+
+if TYPE_CHECKING:
+    from slotgen.services.generate import GenerateReport
 
 SHOWN_CONFLICTS = 50
 
@@ -40,12 +36,14 @@ def generate_command(
     start_date: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help="First date, in each facility's own zone: YYYY-MM-DD, today, tomorrow, +7d. "
-            "Default: today."
+            "Default: today.",
         ),
     ] = None,
     end_date: Annotated[
-        str | None, typer.Option(help="Last date (inclusive). Default: start + 30 days.")
+        str | None,
+        typer.Option(metavar="DATE", help="Last date (inclusive). Default: start + 30 days."),
     ] = None,
     days: Annotated[
         int | None,
@@ -56,7 +54,7 @@ def generate_command(
     ] = False,
     tries: TriesOption = 1,
     backoff: BackoffOption = 5.0,
-    trigger: TriggerOption = Trigger.MANUAL,
+    trigger: TriggerOption = DEFAULT_TRIGGER,
     ping_url: Annotated[str | None, ping_url_option("generate")] = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
@@ -67,34 +65,33 @@ def generate_command(
     are listed as conflicts. Exits 1 when a bad rule or exception was skipped. A dry run
     is not recorded in job_runs.
     """
-    params = {
-        "facility_ids": list(facility or ()),
-        "doctor_ids": list(doctor or ()),
-        "start_date": start_date,
-        "end_date": end_date,
-        "days": days,
-        "dry_run": dry_run,
-    }
-    request = RunRequest("generate", params, trigger, tries, backoff, ping_url=ping_url)
-    with open_database(database_url) as database, _progress(enabled=not as_json) as progress:
-        finished = perform(database, request, generate_job(params, progress), dry_run=dry_run)
-    report = finished.report
+    from slotgen.services.generate import GenerateRequest, generate
+    from slotgen.services.params import GenerateParams
+    from slotgen.services.runner import RunOptions
+
+    request = GenerateRequest(
+        GenerateParams(ids(facility), ids(doctor), start_date, end_date, days),
+        dry_run=dry_run,
+        options=RunOptions(trigger, tries, backoff, ping_url),
+    )
+    with database(database_url) as opened, _progress(enabled=not as_json) as progress:
+        result = generate(opened, request, datetime.now(UTC), progress)
+    job_outcome(result)
     if as_json:
-        extra = report_json(report) if isinstance(report, GenerateReport) else {}
-        print_json({**finished.json(), **extra})
-    elif isinstance(report, GenerateReport):
-        _print_report(report)
-    if finished.exit_code:
-        raise typer.Exit(finished.exit_code)
+        print_json({**result.json(), **(result.report.json() if result.report else {})})
+    elif result.report is not None:
+        _print_report(result.report)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 @contextmanager
-def _progress(*, enabled: bool) -> Iterator[Progress | None]:
+def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal; nothing at all under cron."""
     if not enabled or not stdout.is_terminal:
         yield None
         return
-    with RichProgress(console=stderr, transient=True) as bar:
+    with Progress(console=stderr, transient=True) as bar:
         task = bar.add_task("Generating", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -103,27 +100,14 @@ def _progress(*, enabled: bool) -> Iterator[Progress | None]:
         yield advance
 
 
-def report_json(report: GenerateReport) -> dict[str, object]:
-    return {
-        **report.stats(),
-        "dry_run": report.dry_run,
-        "created_per_rule": {str(k): v for k, v in sorted(report.created_per_rule.items())},
-        "conflict_list": [
-            {**asdict(conflict), "start_at": conflict.start_at.isoformat()}
-            for conflict in report.conflicts
-        ],
-        "bad_rows": [asdict(problem) for problem in report.problems.values()],
-    }
-
-
-def _print_report(report: GenerateReport) -> None:
-    stdout.print(report.summary(), markup=False)
+def _print_report(report: "GenerateReport") -> None:
+    line(report.summary())
     if report.conflicts:
-        table = Table(title="Conflicts needing attention", title_justify="left")
+        conflicts = table("Conflicts needing attention")
         for column in ("kind", "doctor", "starts (UTC)", "slot", "rule", "other rule", "detail"):
-            table.add_column(column)
+            conflicts.add_column(column)
         for conflict in report.conflicts[:SHOWN_CONFLICTS]:
-            table.add_row(
+            conflicts.add_row(
                 conflict.kind,
                 str(conflict.doctor_id),
                 conflict.start_at.strftime("%Y-%m-%d %H:%M"),
@@ -132,16 +116,16 @@ def _print_report(report: GenerateReport) -> None:
                 _text(conflict.other_rule_id),
                 conflict.detail,
             )
-        stdout.print(table)
+        stdout.print(conflicts)
         if len(report.conflicts) > SHOWN_CONFLICTS:
-            stdout.print(f"… and {len(report.conflicts) - SHOWN_CONFLICTS:,} more (see --json)")
+            line(f"… and {len(report.conflicts) - SHOWN_CONFLICTS:,} more (see --json)")
     if report.problems:
-        table = Table(title="Bad rows skipped", title_justify="left")
+        problems = table("Bad rows skipped")
         for column in ("table", "id", "reason"):
-            table.add_column(column)
+            problems.add_column(column)
         for problem in report.problems.values():
-            table.add_row(problem.table, str(problem.id), problem.reason)
-        stdout.print(table)
+            problems.add_row(problem.table, str(problem.id), problem.reason)
+        stdout.print(problems)
 
 
 def _text(value: int | None) -> str:

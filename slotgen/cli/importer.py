@@ -6,16 +6,9 @@ from typing import Annotated
 
 import typer
 
-from slotgen.cli.common import (
-    DatabaseUrlOption,
-    JsonOption,
-    open_database,
-    print_json,
-    stderr,
-    stdout,
-)
+from slotgen.cli.options import DatabaseUrlOption, JsonOption, database
+from slotgen.cli.output import line, message, print_json
 from slotgen.errors import BadInput
-from slotgen.services.importer import ImportReport, import_rows, read_files
 
 
 def import_command(
@@ -45,23 +38,15 @@ def import_command(
     any problem is reported as FILE:LINE: message and nothing is written (exit 2).
     All rows are written in one transaction.
     """
-    rows, problems = read_files(files)
-    with open_database(database_url) as database:
-        report = import_rows(
-            database.engine, rows, datetime.now(UTC), dry_run=dry_run, problems=problems
-        )
-    fail_on_problems(report)
+    from slotgen.services.importer import ImportRequest, import_schedule
+
+    with database(database_url) as opened:
+        report = import_schedule(opened, ImportRequest(tuple(files), dry_run), datetime.now(UTC))
+    if report.problems:
+        for problem in report.problems:
+            message(str(problem))
+        raise BadInput(report.problem_line())
     if as_json:
         print_json(report.json())
     else:
-        stdout.print(report.summary(), markup=False)
-
-
-def fail_on_problems(report: ImportReport) -> None:
-    """Each problem on a line of its own, then the one-line error: nothing was written."""
-    if not report.problems:
-        return
-    for problem in report.problems:
-        stderr.print(str(problem), markup=False)
-    count = len(report.problems)
-    raise BadInput(f"{count} problem{'s' if count != 1 else ''} in the input; nothing was imported")
+        line(report.summary())

@@ -1,21 +1,24 @@
 """`slotgen release`: return abandoned reservations to the pool."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from slotgen.cli.common import DatabaseUrlOption, JsonOption, open_database, print_json, stdout
-from slotgen.cli.jobs import (
+from slotgen.cli.options import (
+    DEFAULT_TRIGGER,
     BackoffOption,
+    DatabaseUrlOption,
+    JsonOption,
     TriesOption,
-    Trigger,
     TriggerOption,
-    perform,
+    database,
     ping_url_option,
 )
-from slotgen.services.jobs import release_job
-from slotgen.services.release import DEFAULT_BATCH_SIZE, ReleaseReport
-from slotgen.services.runner import RunRequest
+from slotgen.cli.output import line, print_json
+from slotgen.cli.views import job_outcome
+
+DEFAULT_BATCH_SIZE = 5000
 
 
 def release_command(
@@ -28,7 +31,7 @@ def release_command(
     ] = DEFAULT_BATCH_SIZE,
     tries: TriesOption = 1,
     backoff: BackoffOption = 5.0,
-    trigger: TriggerOption = Trigger.MANUAL,
+    trigger: TriggerOption = DEFAULT_TRIGGER,
     ping_url: Annotated[str | None, ping_url_option("release")] = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
@@ -38,13 +41,21 @@ def release_command(
     Booked slots, reservations still running and reservations without an expiry are left
     alone; the last are counted and warned about. A dry run is not recorded in job_runs.
     """
-    params = {"batch_size": batch_size, "dry_run": dry_run}
-    request = RunRequest("release", params, trigger, tries, backoff, ping_url=ping_url)
-    with open_database(database_url) as database:
-        finished = perform(database, request, release_job(params), dry_run=dry_run)
+    from slotgen.services.params import ReleaseParams
+    from slotgen.services.release import ReleaseRequest, release
+    from slotgen.services.runner import RunOptions
+
+    request = ReleaseRequest(
+        ReleaseParams(batch_size),
+        dry_run=dry_run,
+        options=RunOptions(trigger, tries, backoff, ping_url),
+    )
+    with database(database_url) as opened:
+        result = release(opened, request, datetime.now(UTC))
+    job_outcome(result)
     if as_json:
-        print_json({**finished.json(), "dry_run": dry_run})
-    elif isinstance(finished.report, ReleaseReport):
-        stdout.print(finished.report.summary(), markup=False)
-    if finished.exit_code:
-        raise typer.Exit(finished.exit_code)
+        print_json({**result.json(), "dry_run": dry_run})
+    elif result.report is not None:
+        line(result.report.summary())
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)

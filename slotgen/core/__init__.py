@@ -1,4 +1,7 @@
-"""The pure planning core: it turns rules, exceptions and existing slots into writes.
+"""The pure scheduling core: rules, exceptions, dates and stored slots in; slots and writes out.
 
-It sees plain values only, so every scheduling decision can be tested without a database.
+It sees plain values only (`now` and zone names are arguments), so every scheduling
+decision, DST edges included, is tested without a database. May import the standard
+library, python-dateutil, `slotgen.vocabulary` and `slotgen.errors`; nothing else
+(`ruff.toml` fences it).
 """

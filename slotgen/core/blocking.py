@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from slotgen.core.dates import MIDNIGHT, ONE_DAY, UnknownZoneError, load_zone, window_instants
@@ -15,6 +16,7 @@ from slotgen.core.model import (
     RowProblem,
 )
 from slotgen.core.validate import exception_problem
+from slotgen.vocabulary import is_taken
 
 Closure = tuple[datetime, datetime, str]
 
@@ -115,3 +117,42 @@ def drop_closed(
         elif count_from is not None and start_at >= count_from:
             blocked[kind] += 1
     return kept
+
+
+class StoredSlot(Protocol):
+    @property
+    def start_at(self) -> datetime: ...
+    @property
+    def end_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def rule_id(self) -> int | None: ...
+
+
+SlotT = TypeVar("SlotT", bound=StoredSlot)
+
+
+def closed_by(exc: AvailabilityException) -> IntervalIndex[str]:
+    """Every interval `exc` closes over all of its own days, read exactly as generate
+    reads it (whole days, windows, 24:00, DST nights); its zone must be known."""
+    zone = load_zone(exc.timezone)
+    malformed = exception_problem(exc) is not None
+    first, last = sorted((exc.start_date, exc.end_date or exc.start_date))
+    return IntervalIndex.build(_closures(exc, zone, malformed, first, last))
+
+
+def exception_effect(closed: IntervalIndex[str], slots: Iterable[SlotT]) -> tuple[int, list[SlotT]]:
+    """What an exception's `closed_by` intervals do to these stored slots (those of its
+    facility, or of its doctor there, from now on): how many open slots the next generate
+    removes (only slots generate made, with a rule), and the taken slots inside, which
+    generate keeps and reports."""
+    to_remove, taken = 0, []
+    for slot in slots:
+        if not closed.overlapping(slot.start_at, slot.end_at):
+            continue
+        if is_taken(slot.status):
+            taken.append(slot)
+        elif slot.rule_id is not None:
+            to_remove += 1
+    return to_remove, taken

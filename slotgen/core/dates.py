@@ -57,6 +57,15 @@ def window_instants(day: date, start: time, end: time, zone: ZoneInfo) -> tuple[
     return local_instant(day, start, zone), local_instant(end_day, end, zone)
 
 
+def local_text(moment: datetime, zone: ZoneInfo) -> str:
+    """A local wall-clock time with its UTC offset, e.g. `2027-03-28 01:30 +01:00`.
+
+    The offset is what tells the two 02:30s of a fall-back night apart.
+    """
+    text = moment.astimezone(zone).isoformat(" ", "minutes")
+    return f"{text[:16]} {text[16:]}"
+
+
 def describe_instant(moment: datetime) -> str:
     """Instants in messages are UTC, labelled, so they are never mistaken for local time."""
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

@@ -11,8 +11,6 @@ from typing import NamedTuple
 
 RULES_TABLE = "availability_rules"
 EXCEPTIONS_TABLE = "availability_exceptions"
-OPEN = "open"
-EXCEPTION_TYPES = frozenset({"blocked", "emergency"})
 
 
 class Rule(NamedTuple):

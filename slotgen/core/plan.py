@@ -47,11 +47,9 @@
 8. Stored slots are reconciled as described in slotgen.core.reconcile.
 """
 
-import gc
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import groupby, repeat
@@ -328,22 +326,4 @@ def plan_chunk(
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    with _collector_paused():
-        return _ChunkPlanner(exceptions, windows, now).run(rules, existing)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a chunk is planned.
-
-    Planning allocates tens of thousands of tuples that it keeps, none in a reference
-    cycle; the collector would rescan them every 700 allocations, which costs as much as
-    building them. Reference counting still frees everything as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return _ChunkPlanner(exceptions, windows, now).run(rules, existing)

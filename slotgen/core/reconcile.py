@@ -5,11 +5,11 @@ slot is *touchable* when its rule_id is set, its facility is in the run's scope,
 starts inside that facility's span_utc and not before `now`. Then:
 
 - a wanted slot with no stored slot at its (doctor, start) is inserted;
-- a touchable 'open' slot at a wanted slot's (doctor, start) is kept, or updated when its
+- a touchable open slot at a wanted slot's (doctor, start) is kept, or updated when its
   end, facility, service or rule differ;
-- a touchable 'open' slot the rules no longer produce is deleted;
-- a touchable slot with any other status (reserved, booked, ...) is never changed: where
-  it disagrees with the rules, or the rules no longer produce it, that is a Conflict;
+- a touchable open slot the rules no longer produce is deleted;
+- a touchable taken slot (any other status: reserved, booked, ...) is never changed:
+  where it disagrees with the rules, or the rules no longer produce it, that is a Conflict;
 - every other stored slot (rule_id NULL, out of scope, out of range, past) is never
   touched, and a wanted slot overlapping it or a taken slot is not offered ('occupied').
 """
@@ -22,13 +22,13 @@ from operator import eq, itemgetter
 from slotgen.core.dates import UnknownZoneError, describe_instant, span_utc
 from slotgen.core.intervals import IntervalIndex
 from slotgen.core.model import (
-    OPEN,
     ChunkPlan,
     Conflict,
     ExistingSlot,
     FacilityWindow,
     PlannedSlot,
 )
+from slotgen.vocabulary import is_taken
 
 _START_AT = itemgetter(2)
 _END_AT = itemgetter(3)
@@ -134,9 +134,9 @@ class DoctorReconciler:
                 and not self.matched[i]
             ):
                 same = i
-            elif blocker is None and not (touchable and stored.status == OPEN):
+            elif blocker is None and not (touchable and not is_taken(stored.status)):
                 blocker = stored
-        if same is not None and index.items[same].status != OPEN:
+        if same is not None and is_taken(index.items[same].status):
             self.matched[same] = 1
             if _VALUES(index.items[same]) == slot:
                 plan.unchanged += 1
@@ -165,7 +165,7 @@ class DoctorReconciler:
         while i != -1:
             stored = items[i]
             if self.scope.touchable(stored):
-                if stored.status == OPEN:
+                if not is_taken(stored.status):
                     self.plan.deletes.append(stored.id)
                 else:
                     self._conflict("taken_slot_not_planned", None, stored)

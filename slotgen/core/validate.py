@@ -7,8 +7,11 @@ days) and reports the reason, and `rules check` shows the same reasons up front.
 from datetime import time
 
 from slotgen.core.dates import MIDNIGHT, UnknownZoneError, load_zone
-from slotgen.core.model import EXCEPTION_TYPES, AvailabilityException, Rule
+from slotgen.core.model import AvailabilityException, Rule
+from slotgen.vocabulary import ExceptionType
 
+_EXCEPTION_TYPES = frozenset(ExceptionType)
+_EXPECTED_TYPES = " or ".join(f"'{kind}'" for kind in ExceptionType)
 _DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
@@ -67,8 +70,8 @@ def exception_problem(exc: AvailabilityException) -> str | None:
     reasons = [
         _zone_problem(exc.timezone),
         None
-        if exc.type in EXCEPTION_TYPES
-        else f"unknown type {exc.type!r} (expected 'blocked' or 'emergency')",
+        if exc.type in _EXCEPTION_TYPES
+        else f"unknown type {exc.type!r} (expected {_EXPECTED_TYPES})",
         times,
         None
         if exc.end_date is None or exc.end_date >= exc.start_date

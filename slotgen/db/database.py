@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from slotgen.db import migrate
 from slotgen.db.engine import open_engine, parse_url, redact, sqlite_path, url_secrets
-from slotgen.errors import DatabaseUnavailable
+from slotgen.errors import DatabaseUnavailable, first_line
 
 DEFAULT_DATABASE_NAME = "slotgen.db"
 
@@ -46,13 +46,6 @@ class Database:
 
 def default_url(data_dir: Path) -> URL:
     return URL.create("sqlite+pysqlite", database=str(data_dir / DEFAULT_DATABASE_NAME))
-
-
-def first_line(exc: BaseException) -> str:
-    """A driver error's own first line, without SQLAlchemy's SQL text and parameters."""
-    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    lines = str(cause).strip().splitlines()
-    return lines[0] if lines else type(cause).__name__
 
 
 @contextmanager

@@ -4,18 +4,16 @@ Only `slotgen demo` uses this. It touches the first few future slots of each fac
 running the demo again picks the same slots instead of taking more and more.
 """
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Connection, select, update
 
 from slotgen.db.schema import availability_slots as slots
 from slotgen.db.schema import facilities
+from slotgen.vocabulary import SlotStatus
 
-BOOKED = "booked"
-RESERVED = "reserved"
-OPEN = "open"
+BOOKED, RESERVED, OPEN = SlotStatus.BOOKED, SlotStatus.RESERVED, SlotStatus.OPEN
 LIVE_HOLD = timedelta(minutes=15)
 EXPIRED_AGO = timedelta(minutes=5)
 
@@ -55,9 +53,19 @@ def play_patients(connection: Connection, now: datetime, *, expired_per_facility
     return expired
 
 
-def slots_between(connection: Connection, start: datetime, end: datetime) -> Sequence[Any]:
+class FacilitySlot(NamedTuple):
+    """A facility with its zone, and one of its slots (None, None when it has none)."""
+
+    facility_id: int
+    facility: str
+    timezone: str
+    start_at: datetime | None
+    status: str | None
+
+
+def slots_between(connection: Connection, start: datetime, end: datetime) -> list[FacilitySlot]:
     """Each facility with its zone, and the start and status of its slots in [start, end)."""
-    return connection.execute(
+    result = connection.execute(
         select(
             facilities.c.id,
             facilities.c.name,
@@ -74,4 +82,5 @@ def slots_between(connection: Connection, start: datetime, end: datetime) -> Seq
             )
         )
         .order_by(facilities.c.id, slots.c.start_at)
-    ).all()
+    )
+    return [FacilitySlot(*row) for row in result]

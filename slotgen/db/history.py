@@ -5,29 +5,30 @@ a handful of rows per job whatever the table's size: a window function ranks eac
 runs by kind, and only the few latest of each kind leave the database.
 """
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, case, delete, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from slotgen.core.health import (
-    FAILURE_STREAK,
-    FAILURES,
-    RUNNING,
-    SKIPPED,
-    SUCCEEDED,
-    JobSummary,
-    RunFacts,
-    summarize,
-)
 from slotgen.db.schema import job_runs
+from slotgen.monitoring.health import FAILURE_STREAK, JobSummary, summarize
+from slotgen.monitoring.records import RunRecord
+from slotgen.vocabulary import FAILURES, RunStatus
 
 runs = job_runs.c
 
 LISTED = [column for column in job_runs.columns if column.name != "details"]
 """What a listing reads: everything but the tracebacks, which only `show` needs."""
+_FIELDS = frozenset(RunRecord.__dataclass_fields__)
+
+
+def record_of(row: Row[*tuple[Any, ...]]) -> RunRecord:
+    """A job_runs row, whole or in part, as the one record every view reads."""
+    values = {key: value for key, value in row._mapping.items() if key in _FIELDS}
+    if "retried" in values:
+        values["retried"] = bool(values["retried"])
+    return RunRecord(**values)
 
 
 def list_runs(
@@ -37,7 +38,7 @@ def list_runs(
     status: str | None = None,
     since: datetime | None = None,
     limit: int = 20,
-) -> Sequence[Row[Any]]:
+) -> list[RunRecord]:
     """Runs newest first, optionally of one job, in one status, started at or after `since`."""
     query = select(*LISTED).order_by(runs.started_at.desc(), runs.id.desc()).limit(limit)
     if job is not None:
@@ -46,11 +47,12 @@ def list_runs(
         query = query.where(runs.status == status)
     if since is not None:
         query = query.where(runs.started_at >= since)
-    return connection.execute(query).all()
+    return [record_of(row) for row in connection.execute(query)]
 
 
-def get_run(connection: Connection, run_id: int) -> Row[Any] | None:
-    return connection.execute(select(job_runs).where(runs.id == run_id)).one_or_none()
+def get_run(connection: Connection, run_id: int) -> RunRecord | None:
+    row = connection.execute(select(job_runs).where(runs.id == run_id)).one_or_none()
+    return None if row is None else record_of(row)
 
 
 def retried_by(connection: Connection, run_id: int) -> list[int]:
@@ -59,20 +61,24 @@ def retried_by(connection: Connection, run_id: int) -> list[int]:
     return [int(run_id) for run_id in connection.scalars(query)]
 
 
-def _taken_up() -> ColumnElement[bool]:
+def taken_up() -> ColumnElement[bool]:
     """A later attempt or retry that did work (not a skip) took this run up."""
     later = job_runs.alias("later")
-    return select(later.c.id).where(later.c.retry_of == runs.id, later.c.status != SKIPPED).exists()
+    return (
+        select(later.c.id)
+        .where(later.c.retry_of == runs.id, later.c.status != RunStatus.SKIPPED)
+        .exists()
+    )
 
 
-def recent_runs(connection: Connection, job: str | None = None) -> list[RunFacts]:
+def recent_runs(connection: Connection, job: str | None = None) -> list[RunRecord]:
     """Per job: the latest few runs of each kind, and every running one.
 
     Enough for `summarize`: ranking within (job, kind, taken up) keeps the latest run,
     the latest failure, and the latest few successes and failures no retry took up.
     """
     kind = case(
-        (runs.status == SUCCEEDED, "success"),
+        (runs.status == RunStatus.SUCCEEDED, "success"),
         (runs.status.in_(FAILURES), "failure"),
         else_=runs.status,
     )
@@ -86,7 +92,7 @@ def recent_runs(connection: Connection, job: str | None = None) -> list[RunFacts
         runs.error,
         runs.host,
         runs.pid,
-        _taken_up().label("retried"),
+        taken_up().label("retried"),
         kind.label("kind"),
     )
     if job is not None:
@@ -101,22 +107,10 @@ def recent_runs(connection: Connection, job: str | None = None) -> list[RunFacts
         .label("nth")
     )
     ranked = select(inner, nth).subquery()
-    query = select(ranked).where(or_(ranked.c.nth <= FAILURE_STREAK, ranked.c.status == RUNNING))
-    return [
-        RunFacts(
-            id=row.id,
-            job=row.job,
-            status=row.status,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            heartbeat_at=row.heartbeat_at,
-            error=row.error,
-            host=row.host,
-            pid=row.pid,
-            retried=bool(row.retried),
-        )
-        for row in connection.execute(query)
-    ]
+    query = select(ranked).where(
+        or_(ranked.c.nth <= FAILURE_STREAK, ranked.c.status == RunStatus.RUNNING)
+    )
+    return [record_of(row) for row in connection.execute(query)]
 
 
 def _how_many(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -129,10 +123,10 @@ def run_counts(
 ) -> dict[str, dict[str, int]]:
     """Per job: finished runs, and successes and failures started in the last day and week."""
     day, week = now - timedelta(days=1), now - timedelta(days=7)
-    succeeded, failed = runs.status == SUCCEEDED, runs.status.in_(FAILURES)
+    succeeded, failed = runs.status == RunStatus.SUCCEEDED, runs.status.in_(FAILURES)
     query = select(
         runs.job,
-        _how_many(runs.status != RUNNING).label("finished_runs"),
+        _how_many(runs.status != RunStatus.RUNNING).label("finished_runs"),
         _how_many(succeeded & (runs.started_at >= day)).label("succeeded_24h"),
         _how_many(failed & (runs.started_at >= day)).label("failed_24h"),
         _how_many(succeeded & (runs.started_at >= week)).label("succeeded_7d"),
@@ -156,7 +150,7 @@ def job_summaries(
 
 
 def _prunable(before: datetime) -> ColumnElement[bool]:
-    return (runs.status != RUNNING) & (runs.started_at < before)
+    return (runs.status != RunStatus.RUNNING) & (runs.started_at < before)
 
 
 def count_prunable(connection: Connection, before: datetime) -> int:

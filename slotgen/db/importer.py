@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
 
-from slotgen.core.schedule_file import TABLES, CleanRow
 from slotgen.db.schema import (
     availability_exceptions,
     availability_rules,
@@ -20,6 +19,8 @@ from slotgen.db.schema import (
     facilities,
     services,
 )
+from slotgen.importing.columns import TABLES
+from slotgen.importing.rows import CleanRow
 
 SCHEDULE_TABLES: dict[str, Table] = {
     table.name: table

@@ -1,8 +1,8 @@
 """The SQL of `release`: expired reservations back to open, one short batch at a time.
 
-Every write re-checks `status = 'reserved' AND reserved_until < :now` on the row it
-changes, so a slot the web app books, or a reservation it extends, after the batch was
-chosen is left alone. Rows are chosen oldest expiry first, in the order of the
+Every write re-checks that the row is still reserved and expired before `now`, so a slot
+the web app books, or a reservation it extends, after the batch was chosen is left
+alone. Rows are chosen oldest expiry first, in the order of the
 (status, reserved_until) index, so a batch reads only the rows it releases; on PostgreSQL
 and MariaDB they are locked with SKIP LOCKED, so two releases at once never wait on each
 other's rows and never release a row twice.
@@ -14,9 +14,10 @@ from sqlalchemy import Connection, Select, and_, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from slotgen.db.schema import availability_slots as slots
+from slotgen.vocabulary import SlotStatus
 
-RESERVED = "reserved"
-OPEN = "open"
+RESERVED = SlotStatus.RESERVED
+OPEN = SlotStatus.OPEN
 
 
 def _expired(now: datetime) -> ColumnElement[bool]:

@@ -2,7 +2,8 @@
 
 Every function takes its own short transaction through the engine, never the job's: the
 row must be on record even when the job's connection is dead or its transaction rolls
-back.
+back. A run only ever writes its own row while that row is still `running`: once another
+run has marked it abandoned, that verdict stands.
 """
 
 import os
@@ -14,15 +15,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from slotgen.db.history import record_of, taken_up
 from slotgen.db.schema import job_runs
-
-RUNNING = "running"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-SKIPPED = "skipped"
-ABANDONED = "abandoned"
+from slotgen.monitoring.records import RunRecord
+from slotgen.vocabulary import RunStatus
 
 runs = job_runs.c
+
+ABANDONED_ERROR = (
+    "abandoned: the run stopped without recording an outcome (killed, or its host went down)"
+)
 
 
 @dataclass(frozen=True)
@@ -70,24 +72,28 @@ def claim(
         if lease is not None:
             holder = connection.scalar(
                 select(runs.id)
-                .where(runs.job == job, runs.status == RUNNING, runs.heartbeat_at > now - lease)
+                .where(
+                    runs.job == job,
+                    runs.status == RunStatus.RUNNING,
+                    runs.heartbeat_at > now - lease,
+                )
                 .order_by(runs.id.desc())
                 .limit(1)
             )
             if holder is not None:
-                return _insert(connection, {**row, "status": SKIPPED, "finished_at": now}), holder
+                skipped = {**row, "status": RunStatus.SKIPPED, "finished_at": now}
+                return _insert(connection, skipped), holder
         connection.execute(
             update(job_runs)
-            .where(runs.job == job, runs.status == RUNNING)
+            .where(runs.job == job, runs.status == RunStatus.RUNNING)
             .values(
-                status=ABANDONED,
+                status=RunStatus.ABANDONED,
                 finished_at=now,
                 updated_at=now,
-                error="abandoned: the run stopped without recording an outcome "
-                "(killed, or its host went down)",
+                error=ABANDONED_ERROR,
             )
         )
-        return _insert(connection, {**row, "status": RUNNING}), None
+        return _insert(connection, {**row, "status": RunStatus.RUNNING}), None
 
 
 def record_skipped(
@@ -98,11 +104,16 @@ def record_skipped(
     with engine.begin() as connection:
         holder = connection.scalar(
             select(runs.id)
-            .where(runs.job == attempt.job, runs.status == RUNNING)
+            .where(runs.job == attempt.job, runs.status == RunStatus.RUNNING)
             .order_by(runs.id.desc())
             .limit(1)
         )
-        row = {**attempt.row(now), "status": SKIPPED, "finished_at": now, "error": reason}
+        row = {
+            **attempt.row(now),
+            "status": RunStatus.SKIPPED,
+            "finished_at": now,
+            "error": reason,
+        }
         return _insert(connection, row), holder
 
 
@@ -112,9 +123,16 @@ def _insert(connection: Connection, row: Mapping[str, Any]) -> int:
     return int(key[0])
 
 
-def beat(engine: Engine, run_id: int, now: datetime) -> None:
+def beat(engine: Engine, run_id: int, now: datetime) -> bool:
+    """Refresh a running run's heartbeat; False when the row is no longer `running` (another
+    run marked it abandoned), so the run knows it has lost the job."""
     with engine.begin() as connection:
-        connection.execute(update(job_runs).where(runs.id == run_id).values(heartbeat_at=now))
+        result = connection.execute(
+            update(job_runs)
+            .where(runs.id == run_id, runs.status == RunStatus.RUNNING)
+            .values(heartbeat_at=now)
+        )
+        return bool(result.rowcount)
 
 
 def finish(
@@ -122,15 +140,17 @@ def finish(
     run_id: int,
     now: datetime,
     *,
-    status: str,
+    status: RunStatus,
     stats: Mapping[str, Any] | None = None,
     error: str | None = None,
     details: str | None = None,
-) -> None:
+) -> bool:
+    """Record how the run ended; False, writing nothing, when the row is no longer
+    `running`: another run's verdict (abandoned) is never overwritten."""
     with engine.begin() as connection:
-        connection.execute(
+        result = connection.execute(
             update(job_runs)
-            .where(runs.id == run_id)
+            .where(runs.id == run_id, runs.status == RunStatus.RUNNING)
             .values(
                 status=status,
                 finished_at=now,
@@ -141,12 +161,14 @@ def finish(
                 details=details,
             )
         )
+        return bool(result.rowcount)
 
 
-def find(engine: Engine, run_id: int) -> Any:
-    """The row of one run, or None."""
+def find(engine: Engine, run_id: int) -> RunRecord | None:
+    """One run, everything included, or None."""
     with engine.connect() as connection:
-        return connection.execute(select(job_runs).where(runs.id == run_id)).one_or_none()
+        row = connection.execute(select(job_runs).where(runs.id == run_id)).one_or_none()
+    return None if row is None else record_of(row)
 
 
 def successful_retry(engine: Engine, run_id: int) -> int | None:
@@ -159,7 +181,7 @@ def successful_retry(engine: Engine, run_id: int) -> int | None:
                 select(runs.id, runs.status).where(runs.retry_of.in_(frontier))
             ).all()
             for row in rows:
-                if row.status == SUCCEEDED:
+                if row.status == RunStatus.SUCCEEDED:
                     return int(row.id)
             frontier = [int(row.id) for row in rows]
     return None
@@ -170,13 +192,11 @@ def failed_runs(engine: Engine) -> list[int]:
 
     Only the last failure of a chain of attempts is returned: retrying it retries them all.
     """
-    later = job_runs.alias("later")
-    taken_up = (
-        select(later.c.id).where(later.c.retry_of == runs.id, later.c.status != SKIPPED).exists()
-    )
     with engine.connect() as connection:
         return list(
             connection.scalars(
-                select(runs.id).where(runs.status == FAILED, ~taken_up).order_by(runs.id)
+                select(runs.id)
+                .where(runs.status == RunStatus.FAILED, ~taken_up())
+                .order_by(runs.id)
             ).all()
         )

@@ -3,7 +3,7 @@ exceptions; and the slots an exception's windows touch."""
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, delete, insert, select
@@ -107,34 +107,19 @@ def list_exceptions(
     ]
 
 
-def facility_zone(connection: Connection, facility_id: int) -> str | None:
-    """The facility's zone name, or None when there is no such facility."""
-    return connection.scalar(select(facilities.c.timezone).where(facilities.c.id == facility_id))
-
-
-def add_exception(
-    connection: Connection,
-    *,
-    facility_id: int,
-    doctor_id: int | None,
-    start_date: date,
-    end_date: date | None,
-    start_time: time | None,
-    end_time: time | None,
-    type: str,
-    reason: str | None,
-) -> int:
+def add_exception(connection: Connection, draft: AvailabilityException) -> int:
+    """Insert the exception (its id and zone are ignored); returns the new id."""
     result = connection.execute(
         insert(availability_exceptions)
         .values(
-            facility_id=facility_id,
-            doctor_id=doctor_id,
-            start_date=start_date,
-            end_date=end_date,
-            start_time=start_time,
-            end_time=end_time,
-            type=type,
-            reason=reason,
+            facility_id=draft.facility_id,
+            doctor_id=draft.doctor_id,
+            start_date=draft.start_date,
+            end_date=draft.end_date,
+            start_time=draft.start_time,
+            end_time=draft.end_time,
+            type=draft.type,
+            reason=draft.reason,
         )
         .returning(availability_exceptions.c.id)
     )

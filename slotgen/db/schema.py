@@ -6,6 +6,7 @@ Names and meanings here are an interface other programs rely on: add, never rena
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 )
 
 from slotgen.db.types import UTCDateTime, utc_now
+from slotgen.vocabulary import RunStatus, SlotStatus, Trigger
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -157,7 +159,7 @@ availability_slots = Table(
     ),
     Column("start_at", UTCDateTime(), nullable=False),
     Column("end_at", UTCDateTime(), nullable=False),
-    Column("status", String(32), nullable=False, server_default=text("'open'")),
+    Column("status", String(32), nullable=False, server_default=text(f"'{SlotStatus.OPEN}'")),
     Column("reserved_until", UTCDateTime(), nullable=True),
     *_timestamps(),
     UniqueConstraint("doctor_id", "start_at"),
@@ -171,7 +173,7 @@ job_runs = Table(
     Column("id", Integer, primary_key=True),
     Column("job", String(64), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("trigger", String(16), nullable=False, server_default=text("'manual'")),
+    Column("trigger", String(16), nullable=False, server_default=text(f"'{Trigger.MANUAL}'")),
     Column("attempt", Integer, nullable=False, server_default=text("1")),
     Column(
         "retry_of",
@@ -193,3 +195,6 @@ job_runs = Table(
     Index(None, "job", "started_at"),
     Index(None, "status"),
 )
+job_runs.append_constraint(CheckConstraint(job_runs.c.status.in_(list(RunStatus)), name="status"))
+job_runs.append_constraint(CheckConstraint(job_runs.c.trigger.in_(list(Trigger)), name="trigger"))
+"""The database keeps `job_runs` to the vocabulary, whoever writes it."""

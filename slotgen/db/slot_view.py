@@ -9,19 +9,33 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Row, and_, or_, select, type_coerce
+from sqlalchemy import Connection, and_, or_, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import NullType
 
 from slotgen.core.dates import MIDNIGHT, local_instant
 from slotgen.db.bulk import instant_reader
 from slotgen.db.schema import availability_slots, doctors, facilities, services
+from slotgen.vocabulary import slot_bucket
 
 STREAM_ROWS = 5000
-TAKEN = ("reserved", "booked")
-"""Statuses counted by name; any other value the web app uses is counted as 'other'."""
+
+
+class ListedSlot(NamedTuple):
+    id: int
+    facility_id: int
+    facility: str
+    doctor_id: int
+    doctor: str
+    service_id: int | None
+    service: str | None
+    rule_id: int | None
+    start_at: datetime
+    end_at: datetime
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +58,6 @@ class FacilityRange:
             local_instant(self.first_day + timedelta(days=n), MIDNIGHT, self.zone)
             for n in range(days)
         ]
-
-
-def facility_names_and_zones(connection: Connection) -> dict[int, tuple[str, str]]:
-    return {
-        row.id: (row.name, row.timezone)
-        for row in connection.execute(
-            select(facilities.c.id, facilities.c.name, facilities.c.timezone)
-        )
-    }
 
 
 def _where(
@@ -84,7 +89,7 @@ def list_slots(
     doctor_ids: Collection[int],
     statuses: Collection[str],
     limit: int,
-) -> list[Row[tuple[object, ...]]]:
+) -> list[ListedSlot]:
     """The first `limit` slots in time order, with doctor, facility and service names."""
     if not ranges or limit <= 0:
         return []
@@ -110,7 +115,7 @@ def list_slots(
         .order_by(s.start_at, s.doctor_id, s.id)
         .limit(limit)
     )
-    return list(connection.execute(query))
+    return [ListedSlot(*row) for row in connection.execute(query)]
 
 
 def day_counts(
@@ -138,6 +143,5 @@ def day_counts(
     for facility_id, raw_start, status in result:
         first_day, midnights = edges[facility_id]
         index = bisect_right(midnights, read(raw_start)) - 1
-        bucket = status if status in TAKEN or status == "open" else "other"
-        counts[facility_id, first_day + timedelta(days=index), bucket] += 1
+        counts[facility_id, first_day + timedelta(days=index), slot_bucket(status)] += 1
     return counts

@@ -3,7 +3,7 @@
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, text, update
 
 from slotgen.core.model import AvailabilityException, ExistingSlot, PlannedSlot, Rule
 from slotgen.db.bulk import instant_param, instant_reader
@@ -13,22 +13,10 @@ from slotgen.db.schema import (
     availability_slots,
     facilities,
 )
+from slotgen.vocabulary import SlotStatus
 
 ID_BATCH = 1000
 """Ids per IN (...) list: well under every backend's parameter limit."""
-
-
-def missing_ids(connection: Connection, table: Table, ids: Collection[int]) -> list[int]:
-    """Which of `ids` have no row in `table`."""
-    if not ids:
-        return []
-    found = set(connection.scalars(select(table.c.id).where(table.c.id.in_(ids))))
-    return sorted(set(ids) - found)
-
-
-def facility_zones(connection: Connection) -> dict[int, str]:
-    rows = connection.execute(select(facilities.c.id, facilities.c.timezone))
-    return {row.id: row.timezone for row in rows}
 
 
 def doctors_in_scope(
@@ -139,7 +127,7 @@ def update_open_slots(
     s = availability_slots.c
     statement = (
         update(availability_slots)
-        .where(s.id == bindparam("slot_id"), s.status == "open")
+        .where(s.id == bindparam("slot_id"), s.status == SlotStatus.OPEN)
         .values(
             facility_id=bindparam("new_facility_id"),
             service_id=bindparam("new_service_id"),
@@ -169,7 +157,7 @@ def delete_open_slots(connection: Connection, slot_ids: Sequence[int]) -> int:
     deleted = 0
     for batch in _batches(slot_ids, ID_BATCH):
         deleted += connection.execute(
-            delete(availability_slots).where(and_(s.id.in_(batch), s.status == "open"))
+            delete(availability_slots).where(and_(s.id.in_(batch), s.status == SlotStatus.OPEN))
         ).rowcount
     return deleted
 

@@ -1,16 +1,22 @@
-"""One `generate` run: reconcile the slot table with the rules for a range of dates."""
+"""`generate`: reconcile the slot table with the rules for a range of dates.
+
+The use case (`generate`) checks the request, then runs the work on record or as a dry
+run; the work (`generate_slots`) goes one doctor chunk at a time, each chunk its own
+short transaction, so the web app keeps booking during a long run and a crash loses at
+most the chunk in flight: the next run finishes the work.
+"""
 
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from slotgen.core.dates import DateSpec, UnknownZoneError, facility_window, span_utc
+from slotgen.core.dates import UnknownZoneError, facility_window, span_utc
 from slotgen.core.model import (
     AvailabilityException,
     ChunkPlan,
@@ -19,10 +25,15 @@ from slotgen.core.model import (
     RowProblem,
 )
 from slotgen.core.plan import plan_chunk
+from slotgen.db import lookup
 from slotgen.db import slots as store
 from slotgen.db.bulk import insert_slots, is_deadlock
-from slotgen.db.schema import doctors, facilities
+from slotgen.db.database import Database
 from slotgen.errors import BadInput
+from slotgen.services.common import require_known
+from slotgen.services.jobs import JobResult, perform
+from slotgen.services.params import GenerateParams
+from slotgen.services.runner import Checkpoint, RunOptions
 
 log = logging.getLogger("slotgen.generate")
 
@@ -32,16 +43,6 @@ DEADLOCK_RETRIES = 3
 DETAILED_CONFLICTS = 200
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class GenerateRequest:
-    facility_ids: tuple[int, ...] = ()
-    doctor_ids: tuple[int, ...] = ()
-    start: DateSpec | None = None
-    end: DateSpec | None = None
-    days: int | None = None
-    dry_run: bool = False
 
 
 @dataclass
@@ -93,6 +94,19 @@ class GenerateReport:
             "doctors": self.doctors,
         }
 
+    def json(self) -> dict[str, Any]:
+        """Everything --json prints besides the run: the counts and each finding."""
+        return {
+            **self.stats(),
+            "dry_run": self.dry_run,
+            "created_per_rule": {str(k): v for k, v in sorted(self.created_per_rule.items())},
+            "conflict_list": [
+                {**asdict(conflict), "start_at": conflict.start_at.isoformat()}
+                for conflict in self.conflicts
+            ],
+            "bad_rows": [asdict(problem) for problem in self.problems.values()],
+        }
+
     def details(self) -> str | None:
         """Skipped rows and conflicts, one per line, for job_runs.details."""
         lines = [
@@ -116,23 +130,120 @@ class GenerateReport:
         self.unchanged += plan.unchanged
 
 
-def generate(
-    engine: Engine, request: GenerateRequest, now: datetime, progress: Progress | None = None
-) -> GenerateReport:
-    """Reconcile the slots of the request's scope with the rules, one doctor chunk at a time.
+@dataclass(frozen=True)
+class GenerateRequest:
+    params: GenerateParams
+    dry_run: bool = False
+    options: RunOptions = field(default_factory=RunOptions)
 
-    Every chunk is its own short transaction, so the web app keeps booking during a long
-    run and a crash loses at most the chunk in flight; the next run finishes the work.
+
+def generate(
+    database: Database, request: GenerateRequest, now: datetime, progress: Progress | None = None
+) -> JobResult[GenerateReport]:
+    """The `slotgen generate` use case: on record (lock, job_runs row, tries) or dry."""
+    work = GenerateWork(request.params, dry_run=request.dry_run, progress=progress)
+    return perform(database, work, request.options, now, dry_run=request.dry_run)
+
+
+@dataclass(frozen=True)
+class GenerateWork:
+    """A generate run's work, as the runner and `slotgen retry` run it."""
+
+    params: GenerateParams
+    dry_run: bool = False
+    progress: Progress | None = None
+
+    def check(self, engine: Engine, now: datetime) -> None:
+        prepare(engine, self.params, now)
+
+    def run(self, engine: Engine, now: datetime, checkpoint: Checkpoint) -> GenerateReport:
+        return generate_slots(
+            engine,
+            self.params,
+            now,
+            dry_run=self.dry_run,
+            progress=self.progress,
+            checkpoint=checkpoint,
+        )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What every chunk of one run shares: each facility's dates, the doctors, the
+    exceptions, and the UTC span of stored slots to read."""
+
+    windows: dict[int, FacilityWindow]
+    doctor_ids: list[int]
+    exceptions: list[AvailabilityException]
+    since: datetime
+    until: datetime
+
+
+def prepare(engine: Engine, params: GenerateParams, now: datetime) -> Prepared:
+    """Check the request against the database; BadInput before anything is written."""
+    with engine.connect() as connection:
+        require_known(connection, params.facility_ids, params.doctor_ids)
+        windows: dict[int, FacilityWindow] = {}
+        spans: list[tuple[datetime, datetime]] = []
+        for facility in lookup.all_facilities(connection).values():
+            in_scope = not params.facility_ids or facility.id in params.facility_ids
+            window, span = _window(facility.timezone, now, params, in_scope)
+            windows[facility.id] = window
+            spans.append(span)
+        doctor_ids = store.doctors_in_scope(connection, params.facility_ids, params.doctor_ids)
+        if not windows:
+            return Prepared(windows, doctor_ids, [], now, now)
+        first = min(window.first_day for window in windows.values())
+        last = max(window.last_day for window in windows.values())
+        exceptions = store.exceptions_between(
+            connection, first - timedelta(days=1), last + timedelta(days=1)
+        )
+    since = min(start for start, _ in spans) - timedelta(days=1)
+    until = max(end for _, end in spans)
+    return Prepared(windows, doctor_ids, exceptions, since, until)
+
+
+def _window(
+    zone: str, now: datetime, params: GenerateParams, in_scope: bool
+) -> tuple[FacilityWindow, tuple[datetime, datetime]]:
+    """A facility's dates and their UTC span; a bad zone is read as UTC for its dates only.
+
+    The planner reports and skips the rules of a facility with a bad zone; its dates still
+    have to exist so that the rest of the run goes on.
     """
-    windows, doctor_ids, exceptions, since, until = _prepare(engine, request, now)
-    report = GenerateReport(dry_run=request.dry_run, doctors=len(doctor_ids))
-    run = _Run(engine, exceptions, windows, since, until, now, report)
+    start, end, days = params.start, params.end, params.days
+    try:
+        window = facility_window(zone, now, start, end, days, in_scope)
+        return window, span_utc(window)
+    except UnknownZoneError:
+        window = facility_window("UTC", now, start, end, days, in_scope)
+        return replace(window, zone=zone), span_utc(window)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def generate_slots(
+    engine: Engine,
+    params: GenerateParams,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> GenerateReport:
+    """Reconcile the slots of the request's scope with the rules, one doctor chunk at a time."""
+    prepared = prepare(engine, params, now)
+    doctor_ids = prepared.doctor_ids
+    report = GenerateReport(dry_run=dry_run, doctors=len(doctor_ids))
+    run = _Run(engine, prepared, now, report)
     log.info(
         "Generating slots for facility %s, doctor %s",
-        _describe(request.facility_ids),
-        _describe(request.doctor_ids),
+        _describe(params.facility_ids),
+        _describe(params.doctor_ids),
     )
     for done in range(0, len(doctor_ids), DOCTORS_PER_CHUNK):
+        if checkpoint is not None:
+            checkpoint()
         chunk = doctor_ids[done : done + DOCTORS_PER_CHUNK]
         for attempt in range(1, DEADLOCK_RETRIES + 1):
             try:
@@ -159,23 +270,18 @@ def generate(
 
 @dataclass(frozen=True)
 class _Run:
-    """What every chunk of one run shares: the clock, the dates, the exceptions."""
-
     engine: Engine
-    exceptions: Sequence[AvailabilityException]
-    windows: dict[int, FacilityWindow]
-    since: datetime
-    until: datetime
+    prepared: Prepared
     now: datetime
     report: GenerateReport
 
     def chunk(self, doctor_ids: Sequence[int]) -> None:
         """Plan and write one chunk in one transaction; a deadlock retries it whole."""
-        report = self.report
+        report, prepared = self.report, self.prepared
         with self.engine.connect() if report.dry_run else self.engine.begin() as connection:
             rules = store.rules_of(connection, doctor_ids)
-            existing = store.existing_slots(connection, doctor_ids, self.since, self.until)
-            plan = plan_chunk(rules, self.exceptions, existing, self.windows, self.now)
+            existing = store.existing_slots(connection, doctor_ids, prepared.since, prepared.until)
+            plan = plan_chunk(rules, prepared.exceptions, existing, prepared.windows, self.now)
             if report.dry_run:
                 created, updated, removed = len(plan.inserts), len(plan.updates), len(plan.deletes)
             else:
@@ -190,56 +296,6 @@ class _Run:
         verb = "Would create" if report.dry_run else "Created"
         for rule_id, count in sorted(plan.created_per_rule.items()):
             log.info("%s %d slots for rule ID %d", verb, count, rule_id)
-
-
-def _prepare(
-    engine: Engine, request: GenerateRequest, now: datetime
-) -> tuple[dict[int, FacilityWindow], list[int], list[AvailabilityException], datetime, datetime]:
-    """Check the request against the database before anything is written."""
-    with engine.connect() as connection:
-        for table, ids, noun in (
-            (facilities, request.facility_ids, "facility"),
-            (doctors, request.doctor_ids, "doctor"),
-        ):
-            if missing := store.missing_ids(connection, table, ids):
-                raise BadInput(f"unknown {noun} id {', '.join(map(str, missing))}")
-        zones = store.facility_zones(connection)
-        windows: dict[int, FacilityWindow] = {}
-        spans: list[tuple[datetime, datetime]] = []
-        for facility_id, zone in zones.items():
-            in_scope = not request.facility_ids or facility_id in request.facility_ids
-            window, span = _window(zone, now, request, in_scope)
-            windows[facility_id] = window
-            spans.append(span)
-        doctor_ids = store.doctors_in_scope(connection, request.facility_ids, request.doctor_ids)
-        if not windows:
-            return windows, doctor_ids, [], now, now
-        first = min(window.first_day for window in windows.values())
-        last = max(window.last_day for window in windows.values())
-        exceptions = store.exceptions_between(
-            connection, first - timedelta(days=1), last + timedelta(days=1)
-        )
-    since = min(start for start, _ in spans) - timedelta(days=1)
-    until = max(end for _, end in spans)
-    return windows, doctor_ids, exceptions, since, until
-
-
-def _window(
-    zone: str, now: datetime, request: GenerateRequest, in_scope: bool
-) -> tuple[FacilityWindow, tuple[datetime, datetime]]:
-    """A facility's dates and their UTC span; a bad zone is read as UTC for its dates only.
-
-    The planner reports and skips the rules of a facility with a bad zone; its dates still
-    have to exist so that the rest of the run goes on.
-    """
-    try:
-        window = facility_window(zone, now, request.start, request.end, request.days, in_scope)
-        return window, span_utc(window)
-    except UnknownZoneError:
-        window = facility_window("UTC", now, request.start, request.end, request.days, in_scope)
-        return replace(window, zone=zone), span_utc(window)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
 
 
 def _describe(ids: Sequence[int]) -> str:

@@ -1,4 +1,4 @@
-"""One import: read the files, check every row, then write all of them or none.
+"""`import`: read the files, check every row, then write all of them or none.
 
 The ids the checks rely on (does facility 3 exist?) are read in the transaction that
 writes, so what was checked is what gets written.
@@ -12,9 +12,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from slotgen.core.schedule_file import TABLES, Problem, SourceRow, check_rows, ordered, parse_file
 from slotgen.db import importer as store
+from slotgen.db.database import Database
 from slotgen.errors import BadInput
+from slotgen.importing.checks import check_rows, ordered
+from slotgen.importing.columns import TABLES
+from slotgen.importing.formats import parse_file
+from slotgen.importing.rows import Problem, SourceRow
 
 SHORT_NAMES = {"availability_rules": "rules", "availability_exceptions": "exceptions"}
 SINGULAR = {
@@ -56,6 +60,12 @@ class ImportReport:
             )
         return f"Imported {', '.join(parts)} (inserted {self.inserted:,}, updated {self.updated:,})"
 
+    def problem_line(self) -> str:
+        """The one-line error after the problems: nothing was written."""
+        count = len(self.problems)
+        plural = "s" if count != 1 else ""
+        return f"{count} problem{plural} in the input; nothing was imported"
+
     def json(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
@@ -66,6 +76,18 @@ class ImportReport:
                 for table, (inserted, updated) in ((t, self.counts.get(t, (0, 0))) for t in TABLES)
             },
         }
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    files: tuple[Path, ...]
+    dry_run: bool = False
+
+
+def import_schedule(database: Database, request: ImportRequest, now: datetime) -> ImportReport:
+    """The `slotgen import` use case: a report with problems has written nothing."""
+    rows, problems = read_files(request.files)
+    return import_rows(database.engine, rows, now, dry_run=request.dry_run, problems=problems)
 
 
 def read_files(paths: Sequence[Path]) -> tuple[list[SourceRow], list[Problem]]:

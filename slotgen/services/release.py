@@ -1,17 +1,19 @@
-"""One `release` run: return reservations that expired before the run's moment to open."""
+"""`release`: return reservations that expired before the run's moment to open."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from slotgen.db import release as store
+from slotgen.db.database import Database
+from slotgen.services.jobs import JobResult, perform
+from slotgen.services.params import ReleaseParams
+from slotgen.services.runner import Checkpoint, RunOptions
 
 log = logging.getLogger("slotgen.release")
-
-DEFAULT_BATCH_SIZE = 5000
 
 
 @dataclass
@@ -42,9 +44,44 @@ class ReleaseReport:
             "batches": self.batches,
         }
 
+    def json(self) -> dict[str, Any]:
+        return {**self.stats(), "dry_run": self.dry_run}
 
-def release(
-    engine: Engine, now: datetime, *, batch_size: int = DEFAULT_BATCH_SIZE, dry_run: bool = False
+
+@dataclass(frozen=True)
+class ReleaseRequest:
+    params: ReleaseParams = field(default_factory=ReleaseParams)
+    dry_run: bool = False
+    options: RunOptions = field(default_factory=RunOptions)
+
+
+def release(database: Database, request: ReleaseRequest, now: datetime) -> JobResult[ReleaseReport]:
+    """The `slotgen release` use case: on record (lock, job_runs row, tries) or dry."""
+    work = ReleaseWork(request.params, dry_run=request.dry_run)
+    return perform(database, work, request.options, now, dry_run=request.dry_run)
+
+
+@dataclass(frozen=True)
+class ReleaseWork:
+    params: ReleaseParams
+    dry_run: bool = False
+
+    def check(self, engine: Engine, now: datetime) -> None:
+        """Nothing to check against the database: the parameters checked themselves."""
+
+    def run(self, engine: Engine, now: datetime, checkpoint: Checkpoint) -> ReleaseReport:
+        return release_expired(
+            engine, self.params, now, dry_run=self.dry_run, checkpoint=checkpoint
+        )
+
+
+def release_expired(
+    engine: Engine,
+    params: ReleaseParams,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    checkpoint: Checkpoint | None = None,
 ) -> ReleaseReport:
     """Release in batches, each its own short transaction, until a batch comes back short.
 
@@ -52,8 +89,7 @@ def release(
     and sessions can disagree about the time zone and the time. A crash between batches
     loses nothing; the next run picks up the rest.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
+    batch_size = params.batch_size
     report = ReleaseReport(dry_run=dry_run)
     with engine.connect() as connection:
         report.never_expiring = store.count_never_expiring(connection)
@@ -66,6 +102,8 @@ def release(
             report.never_expiring,
         )
     while not dry_run:
+        if checkpoint is not None:
+            checkpoint()
         with engine.begin() as connection:
             released = store.release_batch(connection, now, batch_size)
         report.batches += 1

@@ -2,6 +2,11 @@
 
 The same guarantees a queue worker gives (`--tries`, a failed-jobs table, no overlap, one
 server at a time), from cron and the `job_runs` table alone, across hosts.
+
+A run works only while it holds the job: its lock (PostgreSQL, MariaDB) or its fresh
+`running` row (SQLite). The heartbeat and every checkpoint the job passes (each chunk,
+each batch) verify that; a run that has lost the job stops at the next checkpoint and
+records why, so two runs never work at once and neither overwrites the other's outcome.
 """
 
 import logging
@@ -9,24 +14,32 @@ import random
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from slotgen.db import runs as store
-from slotgen.db.database import first_line
-from slotgen.db.locks import job_lock
-from slotgen.errors import BadInput, ExitCode
+from slotgen.db.database import Database
+from slotgen.db.errors import as_slotgen_error
+from slotgen.db.locks import HeldLock, job_lock
+from slotgen.errors import BadInput, ExitCode, LockLost, RunTakenOver, SlotgenError, first_line
+from slotgen.services.params import JobParams
 from slotgen.services.ping import ping
 from slotgen.settings import lease_seconds
+from slotgen.vocabulary import RunStatus, Trigger
 
 log = logging.getLogger("slotgen.runner")
 
 MAX_BACKOFF_SECONDS = 600.0
+
+Checkpoint = Callable[[], None]
+"""Called by a job between units of work: raises when the run must stop there."""
+Clock = Callable[[], datetime]
 
 
 class JobReport(Protocol):
@@ -39,30 +52,51 @@ class JobReport(Protocol):
 
     def details(self) -> str | None: ...
 
+    def summary(self) -> str: ...
 
-JobCall = Callable[[Engine, datetime], JobReport]
-Clock = Callable[[], datetime]
+
+ReportT = TypeVar("ReportT", bound=JobReport)
+ReportT_co = TypeVar("ReportT_co", bound=JobReport, covariant=True)
+
+
+class JobWork(Protocol[ReportT_co]):
+    """One job with its parameters: checked before anything is recorded, then run."""
+
+    @property
+    def params(self) -> JobParams: ...
+
+    def check(self, engine: Engine, now: datetime) -> None:
+        """Raise BadInput for a request that can never work (an unknown id, a bad range)."""
+        ...
+
+    def run(self, engine: Engine, now: datetime, checkpoint: Checkpoint) -> ReportT_co: ...
 
 
 @dataclass(frozen=True)
-class RunRequest:
-    job: str
-    params: Mapping[str, Any]
-    trigger: str = "manual"
+class RunOptions:
+    """How a job is run on record, whatever the job."""
+
+    trigger: Trigger = Trigger.MANUAL
     tries: int = 1
     backoff_seconds: float = 5.0
-    retry_of: int | None = None
     ping_url: str | None = None
+    retry_of: int | None = None
     unless: Callable[[Engine], str | None] | None = None
     """Checked while holding the job's lock: a reason not to run (already done) or None."""
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.tries <= 10:
+            raise BadInput(f"--tries must be 1 to 10, got {self.tries}")
+        if self.backoff_seconds < 0:
+            raise BadInput(f"--backoff must not be negative, got {self.backoff_seconds}")
+
 
 @dataclass
-class RunOutcome:
-    status: str
+class RunOutcome(Generic[ReportT]):
+    status: RunStatus
     run_id: int
     exit_code: ExitCode
-    report: JobReport | None = None
+    report: ReportT | None = None
     error: str | None = None
     attempts: int = 1
     holder: int | None = None
@@ -76,33 +110,32 @@ def backoff_delay(attempt: int, base_seconds: float) -> float:
 
 
 def run_job(
-    engine: Engine,
-    request: RunRequest,
-    call: JobCall,
+    database: Database,
+    work: JobWork[ReportT],
+    options: RunOptions,
     *,
-    scrub: Callable[[str], str] = str,
     clock: Clock = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] = time.sleep,
-) -> RunOutcome:
-    """Run `call` with up to `request.tries` attempts, each one its own job_runs row.
+) -> RunOutcome[ReportT]:
+    """Run `work` with up to `options.tries` attempts, each one its own job_runs row.
 
-    A bad-input error is never retried: the same input fails the same way.
+    The work is checked first: bad input raises BadInput before any row is written. A
+    bad-input failure during an attempt is never retried: the same input fails the same way.
     """
-    retry_of = request.retry_of
-    for attempt in range(1, request.tries + 1):
-        outcome = _attempt(
-            engine, request, call, attempt=attempt, retry_of=retry_of, scrub=scrub, clock=clock
-        )
+    work.check(database.engine, clock())
+    retry_of = options.retry_of
+    for attempt in range(1, options.tries + 1):
+        outcome = _attempt(database, work, options, attempt=attempt, retry_of=retry_of, clock=clock)
         outcome.attempts = attempt
-        if outcome.status != store.FAILED or outcome.exit_code == ExitCode.BAD_INPUT:
+        if outcome.status != RunStatus.FAILED or outcome.exit_code == ExitCode.BAD_INPUT:
             return outcome
-        if attempt < request.tries:
-            delay = backoff_delay(attempt, request.backoff_seconds)
+        if attempt < options.tries:
+            delay = backoff_delay(attempt, options.backoff_seconds)
             log.warning(
                 "Attempt %d of %d of %s failed (run %d); retrying in %.1f s",
                 attempt,
-                request.tries,
-                request.job,
+                options.tries,
+                work.params.job,
                 outcome.run_id,
                 delay,
             )
@@ -112,109 +145,177 @@ def run_job(
 
 
 def _attempt(
-    engine: Engine,
-    request: RunRequest,
-    call: JobCall,
+    database: Database,
+    work: JobWork[ReportT],
+    options: RunOptions,
     *,
     attempt: int,
     retry_of: int | None,
-    scrub: Callable[[str], str],
     clock: Clock,
-) -> RunOutcome:
-    who = store.Attempt(request.job, request.params, request.trigger, attempt, retry_of)
-    with job_lock(engine, request.job) as held:
+) -> RunOutcome[ReportT]:
+    engine, job = database.engine, work.params.job
+    who = store.Attempt(job, work.params.to_json(), options.trigger, attempt, retry_of)
+    with job_lock(engine, job) as lock:
         now = clock()
-        if not held:
+        if lock is None:
             run_id, holder = store.record_skipped(engine, who, now)
-            return _skipped(request.job, run_id, holder)
-        if request.unless is not None and (reason := request.unless(engine)):
+            return _skipped(job, run_id, holder)
+        if options.unless is not None and (reason := options.unless(engine)):
             run_id, _ = store.record_skipped(engine, who, now, reason=reason)
             log.info("Run %d: %s", run_id, reason)
-            return RunOutcome(store.SKIPPED, run_id, ExitCode.OK, error=reason)
+            return RunOutcome(RunStatus.SKIPPED, run_id, ExitCode.OK, error=reason)
         lease = timedelta(seconds=lease_seconds())
         sqlite_lease = lease if engine.dialect.name == "sqlite" else None
         run_id, holder = store.claim(engine, who, now, lease=sqlite_lease)
         if holder is not None:
-            return _skipped(request.job, run_id, holder)
-        log.info("Run %d: %s started (attempt %d)", run_id, request.job, attempt)
-        ping(request.ping_url, "start", run_id)
-        with _heartbeat(engine, run_id, lease / 4, clock):
-            outcome = _work(engine, request, call, run_id=run_id, now=now, scrub=scrub, clock=clock)
+            return _skipped(job, run_id, holder)
+        log.info("Run %d: %s started (attempt %d)", run_id, job, attempt)
+        ping(options.ping_url, "start", run_id)
+        guard = _Guard(engine, run_id, lock, clock)
+        with guard.heartbeat(lease / 4):
+            outcome = _work(database, work, run_id=run_id, now=now, guard=guard, clock=clock)
         ping(
-            request.ping_url,
-            "" if outcome.exit_code == ExitCode.OK else str(outcome.exit_code),
+            options.ping_url,
+            "" if outcome.exit_code == ExitCode.OK else str(int(outcome.exit_code)),
             run_id,
         )
         return outcome
 
 
 def _work(
-    engine: Engine,
-    request: RunRequest,
-    call: JobCall,
+    database: Database,
+    work: JobWork[ReportT],
     *,
     run_id: int,
     now: datetime,
-    scrub: Callable[[str], str],
+    guard: "_Guard",
     clock: Clock,
-) -> RunOutcome:
+) -> RunOutcome[ReportT]:
+    engine, job, scrub = database.engine, work.params.job, database.scrub
     try:
-        report = call(engine, now)
+        report = work.run(engine, now, guard.checkpoint)
+        guard.checkpoint()  # the last chunk, too, was done holding the job
     except Exception as exc:
-        bad_input = isinstance(exc, BadInput)
-        error = scrub(f"{type(exc).__name__}: {first_line(exc)}")
-        if bad_input:
-            error = scrub(str(exc))
-        store.finish(
+        failure = _as_failure(exc)
+        error = scrub(
+            str(failure) if failure is not None else f"{type(exc).__name__}: {first_line(exc)}"
+        )
+        code = failure.exit_code if failure is not None else ExitCode.FAILED
+        recorded = store.finish(
             engine,
             run_id,
             clock(),
-            status=store.FAILED,
+            status=RunStatus.FAILED,
             error=error,
             details=scrub(traceback.format_exc()),
         )
-        log.error("Run %d: %s failed: %s", run_id, request.job, error)
-        code = ExitCode.BAD_INPUT if bad_input else ExitCode.FAILED
-        return RunOutcome(store.FAILED, run_id, code, error=error)
+        log.error("Run %d: %s failed: %s", run_id, job, error)
+        if not recorded:
+            _not_recorded(run_id)
+        return RunOutcome(RunStatus.FAILED, run_id, code, error=error)
     details = report.details()
-    store.finish(
+    recorded = store.finish(
         engine,
         run_id,
         clock(),
-        status=store.SUCCEEDED,
+        status=RunStatus.SUCCEEDED,
         stats=report.stats(),
-        error=None if report.ok else scrub((details or "").splitlines()[0] if details else ""),
+        error=None if report.ok else scrub(first_line(details)),
         details=None if details is None else scrub(details),
     )
-    log.info("Run %d: %s succeeded", run_id, request.job)
-    return RunOutcome(
-        store.SUCCEEDED, run_id, ExitCode.OK if report.ok else ExitCode.FAILED, report=report
+    if not recorded:
+        _not_recorded(run_id)
+        error = (
+            f"run {run_id} finished its work, but another run had marked it abandoned "
+            "meanwhile; its outcome was not recorded"
+        )
+        return RunOutcome(RunStatus.FAILED, run_id, ExitCode.FAILED, report=report, error=error)
+    log.info("Run %d: %s succeeded", run_id, job)
+    code = ExitCode.OK if report.ok else ExitCode.FAILED
+    return RunOutcome(RunStatus.SUCCEEDED, run_id, code, report=report)
+
+
+def _as_failure(exc: Exception) -> SlotgenError | None:
+    """The one-line, exit-coded reading of a failure, where slotgen knows what it means."""
+    if isinstance(exc, SlotgenError):
+        return exc
+    if isinstance(exc, SQLAlchemyError):
+        return as_slotgen_error(exc)
+    return None
+
+
+def _not_recorded(run_id: int) -> None:
+    log.error(
+        "Run %d: another run marked this run abandoned while it worked; its outcome was not "
+        "recorded (the other run's verdict stands)",
+        run_id,
     )
 
 
-def _skipped(job: str, run_id: int, holder: int | None) -> RunOutcome:
+def _skipped(job: str, run_id: int, holder: int | None) -> RunOutcome[Any]:
     held_by = f" (run {holder})" if holder is not None else ""
     message = f"{job} is already running{held_by}; this run was skipped"
     log.info("Run %d: %s", run_id, message)
-    return RunOutcome(store.SKIPPED, run_id, ExitCode.OK, error=message, holder=holder)
+    return RunOutcome(RunStatus.SKIPPED, run_id, ExitCode.OK, error=message, holder=holder)
 
 
-@contextmanager
-def _heartbeat(engine: Engine, run_id: int, every: timedelta, clock: Clock) -> Iterator[None]:
-    """Refresh the row's heartbeat while the job works, so the run is seen to be alive."""
-    stop = threading.Event()
+class _Guard:
+    """Whether this run still holds its job, checked by the heartbeat and at checkpoints."""
 
-    def beat() -> None:
-        while not stop.wait(every.total_seconds()):
+    def __init__(self, engine: Engine, run_id: int, lock: HeldLock, clock: Clock) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self.lock = lock
+        self.clock = clock
+        self.lost: SlotgenError | None = None
+
+    def checkpoint(self) -> None:
+        """Raise, once the run has lost its job, so the work stops at this chunk or batch."""
+        if self.lost is None:
             try:
-                store.beat(engine, run_id, clock())
-            except Exception as exc:
-                log.warning("Run %d: heartbeat not recorded: %s", run_id, first_line(exc))
+                self.lock.verify()
+            except LockLost as exc:
+                self._lose(exc)
+        if self.lost is not None:
+            raise self.lost
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    def _lose(self, why: SlotgenError) -> None:
+        if self.lost is None:
+            self.lost = why
+            log.error("Run %d: %s", self.run_id, why)
+
+    def _beat(self) -> None:
+        try:
+            self.lock.verify()
+        except LockLost as exc:
+            self._lose(exc)
+            return
+        try:
+            alive = store.beat(self.engine, self.run_id, self.clock())
+        except Exception as exc:
+            log.warning("Run %d: heartbeat not recorded: %s", self.run_id, first_line(exc))
+            return
+        if not alive:
+            self._lose(
+                RunTakenOver(
+                    f"run {self.run_id} was marked abandoned by another run (its heartbeat "
+                    "was late); stopped so that no two runs work at once"
+                )
+            )
+
+    @contextmanager
+    def heartbeat(self, every: timedelta) -> Iterator[None]:
+        """Refresh the row's heartbeat while the job works, so the run is seen to be alive."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(every.total_seconds()):
+                self._beat()
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{self.run_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()

@@ -14,7 +14,11 @@ from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
 
-from slotgen.core.dashboard_model import (
+from slotgen.monitoring.durations import format_duration
+from slotgen.monitoring.health import Level
+from slotgen.monitoring.records import RunRecord
+from slotgen.vocabulary import FAILURES, RunStatus
+from slotgen.web.model import (
     CHART_DAYS,
     SLOT_DAYS,
     Dashboard,
@@ -23,8 +27,6 @@ from slotgen.core.dashboard_model import (
     JobPanel,
     RunLine,
 )
-from slotgen.core.durations import format_duration
-from slotgen.core.health import FAILURES, SUCCEEDED, Level, RunFacts
 
 COLOURS = {"succeeded": "#1a7f37", "failed": "#c62828", "other": "#8c959f"}
 SIGNS = {Level.OK: "✔", Level.WARNING: "▲", Level.CRITICAL: "✖"}
@@ -114,7 +116,7 @@ def _jobs(dashboard: Dashboard) -> str:
     return f'<div class="jobs">\n{cards}\n</div>'
 
 
-def _when(run: RunFacts | None, dashboard: Dashboard, *, with_status: bool = False) -> str:
+def _when(run: RunRecord | None, dashboard: Dashboard, *, with_status: bool = False) -> str:
     if run is None:
         return "never"
     now = dashboard.generated_at
@@ -212,7 +214,7 @@ def _duration_chart(job: str, bars: tuple[DurationBar, ...]) -> str:
         size = max(1.0, bar.seconds / longest * (height - 12))
         kind = (
             "succeeded"
-            if bar.status == SUCCEEDED
+            if bar.status == RunStatus.SUCCEEDED
             else "failed"
             if bar.status in FAILURES
             else "other"

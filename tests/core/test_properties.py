@@ -23,7 +23,7 @@ YEARS = range(2024, 2028)
 def offset_change_days(zone_name: str, year: int) -> tuple[date, ...]:
     """Local dates on which the zone's UTC offset changes (between this noon and the next)."""
     zone = ZoneInfo(zone_name)
-    days = []
+    days: list[date] = []
     day = date(year, 1, 1)
     while day.year == year:
         noon = datetime.combine(day, time(12), zone)
@@ -38,7 +38,8 @@ def offset_change_days(zone_name: str, year: int) -> tuple[date, ...]:
 def zone_and_day(draw: st.DrawFn) -> tuple[str, date]:
     zone = draw(st.sampled_from(ZONES))
     changes = offset_change_days(zone, draw(st.sampled_from(YEARS)))
-    if changes and draw(st.booleans()):
+    near_a_change: bool = draw(st.booleans())
+    if changes and near_a_change:
         return zone, draw(st.sampled_from(changes))
     return zone, draw(st.dates(date(2024, 1, 1), date(2027, 12, 31)))
 

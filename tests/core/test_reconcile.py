@@ -1,6 +1,7 @@
 """What generate writes given the stored slots: only its own open slots, in range, from now."""
 
 from datetime import date, time
+from typing import Any
 
 from slotgen.core.model import ExistingSlot, PlannedSlot
 from tests.core.support import apply, closure, plan, rule, stored, utc, window
@@ -10,7 +11,7 @@ WINDOWS = {1: window("UTC", MONDAY), 2: window("UTC", MONDAY)}
 RULE = rule(1, start=time(9), end=time(12), duration=60)
 
 
-def wanted(hour: int, **changes: object) -> PlannedSlot:
+def wanted(hour: int, **changes: Any) -> PlannedSlot:
     slot = PlannedSlot(1, utc(2026, 3, 2, hour), utc(2026, 3, 2, hour + 1), 1, None, 1)
     return slot._replace(**changes)
 

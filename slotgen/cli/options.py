@@ -1,0 +1,107 @@
+"""The options several commands share, each declared once, and the database they name.
+
+Every option ops people set in cron has a `SLOTGEN_` environment variable shown in
+`--help`.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from slotgen.vocabulary import SCHEDULER_TRIGGERS, Trigger
+
+if TYPE_CHECKING:
+    from slotgen.services.database import Database
+
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="SLOTGEN_DATABASE_URL",
+        show_envvar=True,
+        help="SQLAlchemy URL of the database; default: an SQLite file in the per-user data "
+        "folder (see `slotgen db info`).",
+        show_default=False,
+    ),
+]
+
+FacilityFilter = Annotated[
+    list[int] | None,
+    typer.Option("--facility", metavar="ID", help="Only this facility (repeatable). Default: all."),
+]
+DoctorFilter = Annotated[
+    list[int] | None,
+    typer.Option("--doctor", metavar="ID", help="Only this doctor (repeatable). Default: all."),
+]
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")
+]
+
+TriesOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=10,
+        help="Attempts before the run counts as failed, each its own job_runs row. "
+        "Bad input is never retried.",
+    ),
+]
+BackoffOption = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        help="Seconds before the second attempt; doubles with each attempt (with jitter, "
+        "capped at 10 minutes).",
+    ),
+]
+
+
+def _scheduler_trigger(value: Trigger) -> Trigger:
+    if value not in SCHEDULER_TRIGGERS:
+        raise typer.BadParameter(f"{value} is recorded by `slotgen retry` itself")
+    return value
+
+
+TriggerOption = Annotated[
+    Trigger,
+    typer.Option(
+        envvar="SLOTGEN_TRIGGER",
+        show_envvar=True,
+        callback=_scheduler_trigger,
+        help="Who started the run, as `slotgen runs` shows it: manual or cron (the crontab "
+        "lines say cron).",
+    ),
+]
+DEFAULT_TRIGGER = Trigger.MANUAL
+
+
+def ping_url_option(job: str) -> Any:
+    return typer.Option(
+        "--ping-url",
+        envvar=f"SLOTGEN_{job.upper()}_PING_URL",
+        show_envvar=True,
+        help="Tell a cron monitor about this run: POST URL/start, URL on success, "
+        "URL/EXIT_CODE on failure, each with ?rid=RUN_ID and a 3-second timeout.",
+    )
+
+
+def ids(values: list[int] | None) -> tuple[int, ...]:
+    return tuple(values or ())
+
+
+def data_dir() -> Path:
+    """The embedded database's folder: per user, never the current folder (cron runs in $HOME)."""
+    return Path(typer.get_app_dir("slotgen"))
+
+
+@contextmanager
+def database(url: str | None, *, require_current: bool = True) -> Iterator["Database"]:
+    """The database a command works on, checked, and closed when the command is done."""
+    from slotgen.services.database import open_database
+
+    with open_database(url, data_dir(), require_current=require_current) as opened:
+        yield opened

@@ -1,0 +1,71 @@
+"""What every command renders with: the two consoles, JSON, tables, times and statuses.
+
+stdout carries data (tables, JSON) for scripts; stderr carries messages for the person at
+the terminal or in cron's mail.
+"""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from slotgen.vocabulary import RunStatus
+
+stdout = Console(highlight=False, soft_wrap=True)
+"""Data: tables and JSON. Scripts read this."""
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Messages for the person at the terminal or in cron's mail."""
+
+STATUS_STYLES: dict[str, str] = {
+    RunStatus.RUNNING: "cyan",
+    RunStatus.SUCCEEDED: "green",
+    RunStatus.FAILED: "bold red",
+    RunStatus.ABANDONED: "red",
+    RunStatus.SKIPPED: "yellow",
+}
+
+
+def line(text: str) -> None:
+    """One line of data, printed as it is: no markup, no highlighting, no wrapping."""
+    stdout.out(text, highlight=False)
+
+
+def message(text: str) -> None:
+    """One line for the person: stderr, printed as it is."""
+    stderr.print(text, markup=False)
+
+
+def print_json(value: Any) -> None:
+    """Stable, machine-readable output: sorted keys, ISO dates, one object."""
+    stdout.out(json.dumps(value, sort_keys=True, default=str, indent=2), highlight=False)
+
+
+def table(title: str | None = None, *, compact: bool = False) -> Table:
+    """A plain table: rules but no boxes, so more of each row fits an 80-column terminal.
+
+    `compact` also drops the outer padding, for tables of many short columns.
+    """
+    return Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=not compact,
+        pad_edge=False,
+        collapse_padding=compact,
+        title=title,
+        title_justify="left",
+    )
+
+
+def status_text(status: str) -> Text:
+    """The status word itself, coloured: readable without colour, in a pipe or in mail."""
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def moment(instant: datetime | None, *, seconds: bool = True) -> str:
+    """An instant in the operator's local zone, where they read every other clock."""
+    if instant is None:
+        return "-"
+    return instant.astimezone().strftime("%Y-%m-%d %H:%M" + (":%S %Z" if seconds else ""))

@@ -1,0 +1,80 @@
+"""The words of slotgen's domain, each written once: slot statuses, run statuses, triggers.
+
+Everything that reads or writes one of these words imports it from here, so a status
+means the same thing in generate, release, the views, the dashboard and the database's
+CHECK constraints (the migrations freeze the lists they were written with). Standard
+library only: every layer may import this module.
+"""
+
+from enum import StrEnum
+
+
+class SlotStatus(StrEnum):
+    """The statuses slotgen knows by name; the web app may store others, which are taken."""
+
+    OPEN = "open"
+    RESERVED = "reserved"
+    BOOKED = "booked"
+
+
+OTHER = "other"
+"""The bucket of every status the web app uses that slotgen does not know by name."""
+
+SLOT_BUCKETS: tuple[str, ...] = (*SlotStatus, OTHER)
+"""What views count slots by, in the order they show them."""
+
+_KNOWN = frozenset(SlotStatus)
+
+
+def is_taken(status: str) -> bool:
+    """Any status but open is taken: a patient holds the slot, so slotgen never changes it."""
+    return status != SlotStatus.OPEN
+
+
+def slot_bucket(status: str) -> str:
+    """The column a view counts a slot in: its own status, or OTHER for words slotgen does
+    not know (such a slot is still taken)."""
+    return status if status in _KNOWN else OTHER
+
+
+class RunStatus(StrEnum):
+    """A `job_runs` row's status: running until the attempt records how it ended."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Another run of the job was at work, or a retry was no longer needed: no work done."""
+    ABANDONED = "abandoned"
+    """The run died without recording an outcome; the next run of the job marked it."""
+
+
+FAILURES = frozenset({RunStatus.FAILED, RunStatus.ABANDONED})
+"""The outcomes that count as a failure, and that `slotgen retry` runs again."""
+
+
+class Trigger(StrEnum):
+    """Who started a run, as `slotgen runs` shows it."""
+
+    MANUAL = "manual"
+    CRON = "cron"
+    RETRY = "retry"
+    """`slotgen retry` (a later attempt of `--tries` keeps the trigger of the first)."""
+
+
+SCHEDULER_TRIGGERS = (Trigger.MANUAL, Trigger.CRON)
+"""The triggers an operator may name with `--trigger`; retries name themselves."""
+
+
+class ExceptionType(StrEnum):
+    """Why an exception closes time; both close it, and generate counts them apart."""
+
+    BLOCKED = "blocked"
+    EMERGENCY = "emergency"
+
+
+class Job(StrEnum):
+    """The jobs slotgen runs on record."""
+
+    GENERATE = "generate"
+    RELEASE = "release"

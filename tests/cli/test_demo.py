@@ -1,0 +1,62 @@
+"""`slotgen demo` on a fresh database, twice, and on the embedded default."""
+
+from pathlib import Path
+
+from sqlalchemy import distinct, func, select
+
+from slotgen.db.schema import availability_exceptions, availability_slots, job_runs
+from tests.conftest import DatabaseUnderTest
+from tests.helpers import run_cli
+
+
+def test_demo_twice_makes_slots_everywhere_and_puts_both_jobs_on_record(
+    database: DatabaseUnderTest,
+) -> None:
+    first = run_cli("demo", "--database-url", database.url)
+    assert first.exit_code == 0, first.stderr
+    second = run_cli("demo", "--database-url", database.url)
+    assert second.exit_code == 0, second.stderr
+
+    assert first.stdout.startswith(
+        "Imported 3 facilities, 8 doctors, 4 services, 22 rules, 4 exceptions "
+        "(inserted 41, updated 0)"
+    )
+    assert second.stdout.startswith("Imported 3 facilities")
+    assert "(inserted 0, updated 41)" in second.stdout
+    assert "(nothing to change)" in second.stdout
+    for shown in ("Berlin Mitte", "Brooklyn Heights", "Kathmandu Thamel", "Runs, newest first"):
+        assert shown in second.stdout
+
+    s = availability_slots.c
+    with database.engine.connect() as connection:
+        facilities_with_slots = connection.scalar(select(func.count(distinct(s.facility_id))))
+        statuses: dict[str, int] = dict(
+            connection.execute(select(s.status, func.count()).group_by(s.status)).all()
+        )
+        exceptions = connection.scalar(select(func.count()).select_from(availability_exceptions))
+        runs = connection.execute(
+            select(
+                job_runs.c.job, job_runs.c.status, job_runs.c.trigger, job_runs.c.stats
+            ).order_by(job_runs.c.id)
+        ).all()
+    assert facilities_with_slots == 3
+    assert statuses["open"] > 500
+    assert statuses["booked"] == 3
+    assert statuses["reserved"] == 3
+    assert exceptions == 4
+    assert [(job, status, trigger) for job, status, trigger, _ in runs] == [
+        ("generate", "succeeded", "manual"),
+        ("release", "succeeded", "manual"),
+    ] * 2
+    generate_stats, release_stats = runs[0][3], runs[1][3]
+    assert generate_stats["created"] > 500
+    assert runs[2][3]["created"] == 0
+    assert release_stats["released"] == 6
+    assert runs[3][3]["released"] == 6
+
+
+def test_demo_uses_the_embedded_default(hermetic_environment: Path) -> None:
+    result = run_cli("demo")
+    assert result.exit_code == 0, result.stderr
+    assert "Released 6 expired reservations" in result.stdout
+    assert (hermetic_environment / ".config" / "slotgen" / "slotgen.db").exists()
