@@ -21,7 +21,7 @@ class ExitCode(IntEnum):
 class SlotgenError(Exception):
     """An error the operator can fix; its message is shown as one line, without traceback."""
 
-    exit_code: ExitCode = ExitCode.FAILED
+    exit_code: int = ExitCode.FAILED
 
 
 class BadInput(SlotgenError):
@@ -46,6 +46,21 @@ class LockLost(DatabaseUnavailable):
 class RunTakenOver(SlotgenError):
     """Another run marked this one abandoned (its heartbeat was late) and took the job: this
     one stops, and the other run's verdict stands."""
+
+
+class Interrupted(SlotgenError):
+    """A signal asked the run to stop (Ctrl-C, systemd, Kubernetes): it stops at the next
+    chunk and exits 128 + the signal's number, as shells and supervisors expect."""
+
+    def __init__(self, signal_number: int, signal_name: str, *, at_once: bool = False) -> None:
+        how = (
+            "at once by a second signal; the chunk in flight was rolled back"
+            if at_once
+            else "after the chunk in flight"
+        )
+        super().__init__(f"interrupted by {signal_name}: stopped {how}")
+        self.exit_code = 128 + signal_number
+        self.signal_name = signal_name
 
 
 def first_line(error: BaseException | str | None) -> str:

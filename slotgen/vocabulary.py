@@ -47,10 +47,13 @@ class RunStatus(StrEnum):
     """Another run of the job was at work, or a retry was no longer needed: no work done."""
     ABANDONED = "abandoned"
     """The run died without recording an outcome; the next run of the job marked it."""
+    INTERRUPTED = "interrupted"
+    """Stopped by SIGINT or SIGTERM (Ctrl-C, systemd, Kubernetes) at a chunk boundary."""
 
 
-FAILURES = frozenset({RunStatus.FAILED, RunStatus.ABANDONED})
-"""The outcomes that count as a failure, and that `slotgen retry` runs again."""
+FAILURES = frozenset({RunStatus.FAILED, RunStatus.ABANDONED, RunStatus.INTERRUPTED})
+"""The outcomes that count as a failure (the work was not done), and that `slotgen retry`
+runs again."""
 
 
 class Trigger(StrEnum):

@@ -133,6 +133,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     """The URL of a database with no tables at all, on each backend."""
     backend: str = request.param
     if backend == "sqlite":
+        (tmp_path / "empty.db").touch()  # an empty file is an empty SQLite database
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     with server_database(backend, f"empty_{uuid.uuid4().hex[:6]}") as url:

@@ -24,7 +24,7 @@ class CliResult:
 
 def run_cli(*args: str) -> CliResult:
     """Run `slotgen ARGS` in this process, stdout and stderr kept apart."""
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False, prog_name="slotgen")
     return CliResult(result.exit_code, result.stdout, result.stderr)
 
 

@@ -2,6 +2,8 @@
 
 import gc
 import logging
+import sys
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +46,58 @@ def _as_slotgen_error(exc: Exception) -> SlotgenError | None:
     return as_slotgen_error(exc) if is_database_error(exc) else None
 
 
+ROOT_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet"})
+ROOT_VALUES = frozenset({"--log-format", "--log-file"})
+COMMAND_VALUES = frozenset({"--database-url"})
+
+
+def _name(token: str) -> str:
+    return token.split("=", 1)[0]
+
+
+def _is_root_flag(token: str) -> bool:
+    """-v, -q, --verbose, --quiet, and bundles of the short ones (-vv, -qv)."""
+    return token in ROOT_FLAGS or (
+        len(token) > 1 and token[0] == "-" and token[1] != "-" and set(token[1:]) <= {"v", "q"}
+    )
+
+
+def normalize_argv(args: list[str], leaf_options: frozenset[str]) -> list[str]:
+    """The logging options and --database-url work before or after the command.
+
+    Ops people type `slotgen generate -q` and `slotgen --database-url URL runs` alike, but
+    Click reads an option only at its own level: the root's logging options are moved in
+    front of the command (unless the command has an option of that name itself, as
+    `crontab --log-file` has), and --database-url behind it. Nothing after `--` moves.
+    """
+    front: list[str] = []
+    middle: list[str] = []
+    back: list[str] = []
+    rest: list[str] = []
+    seen_command = False
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--":
+            rest = [token, *tokens]
+            break
+        name = _name(token)
+        moves_front = name not in leaf_options or not seen_command
+        if _is_root_flag(token) and moves_front:
+            front.append(token)
+        elif name in ROOT_VALUES and moves_front:
+            front.append(token)
+            if "=" not in token:
+                front.extend(islice(tokens, 1))
+        elif name in COMMAND_VALUES and not seen_command:
+            back.append(token)
+            if "=" not in token:
+                back.extend(islice(tokens, 1))
+        else:
+            seen_command = seen_command or not token.startswith("-")
+            middle.append(token)
+    return [*front, *middle, *back, *rest]
+
+
 class ErrorBoundary(TyperGroup):
     """Turns every error into one line on stderr and a documented exit code.
 
@@ -52,6 +106,49 @@ class ErrorBoundary(TyperGroup):
     else is unexpected: one line naming its type, exit 1, and the traceback only in the
     log at DEBUG (`-v`), never in cron's mail.
     """
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Options in either position, and a usage error as one `Error:` line and the
+        command's one-line usage (the boxed help stays for `--help`)."""
+        argv = list(sys.argv[1:] if args is None else args)
+        argv = normalize_argv(argv, self._leaf_options(argv))
+        _no_metavar_for_help(self)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as exc:
+            if not standalone_mode:
+                raise
+            _usage_error(exc)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            message("Aborted.")
+            sys.exit(ExitCode.FAILED)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+    def _leaf_options(self, argv: list[str]) -> frozenset[str]:
+        """The option names of the command `argv` names (its subcommand, for a group)."""
+        command: Any = self
+        tokens = iter(argv)
+        for token in tokens:
+            if _name(token) in ROOT_VALUES | COMMAND_VALUES and "=" not in token:
+                next(tokens, None)
+            elif not token.startswith("-"):
+                found = getattr(command, "commands", {}).get(token)
+                if found is None:
+                    break
+                command = found
+        return frozenset(name for param in command.params for name in param.opts)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -78,10 +175,30 @@ class ErrorBoundary(TyperGroup):
             raise typer.Exit(ExitCode.FAILED) from None
 
 
+def _no_metavar_for_help(command: Any) -> None:
+    """`-h/--help` is a flag: like every other flag here it shows no `<bool>` in help."""
+    help_option = command.get_help_option(typer.Context(command))
+    if help_option is not None:
+        help_option.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _no_metavar_for_help(sub)
+
+
+def _usage_error(exc: typer.TyperException) -> None:
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        return  # the help was just printed: that is the answer
+    message(f"Error: {exc.format_message()}")
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        usage = context.get_usage().strip()
+        message(f"{usage}   ({context.command_path} -h shows every option)")
+
+
 app = typer.Typer(
     cls=ErrorBoundary,
     help="Keep a clinic booking app's bookable slots in step with its availability rules.",
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -109,10 +226,11 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More log detail (DEBUG).")
+        int,
+        typer.Option("--verbose", "-v", count=True, metavar="", help="More log detail (DEBUG)."),
     ] = 0,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Log warnings and errors only.")
+        bool, typer.Option("--quiet", "-q", metavar="", help="Log warnings and errors only.")
     ] = False,
     log_format: Annotated[
         LogFormat,
@@ -129,7 +247,9 @@ def root(
     ] = None,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--version", metavar="", callback=_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
 ) -> None:
     """Keep a clinic booking app's bookable slots in step with its availability rules."""

@@ -25,7 +25,9 @@ def dashboard_command(
     ] = None,
     serve: Annotated[
         bool,
-        typer.Option("--serve", help="Serve the page over HTTP instead, built anew per request."),
+        typer.Option(
+            "--serve", metavar="", help="Serve the page over HTTP instead, built anew per request."
+        ),
     ] = False,
     refresh: Annotated[
         int,

@@ -10,10 +10,14 @@ app = typer.Typer(help="Create or upgrade the database schema and show where the
 
 @app.command()
 def upgrade(database_url: DatabaseUrlOption = None) -> None:
-    """Bring the database schema to the newest revision (safe to run again)."""
+    """Bring the database schema to the newest revision (safe to run again).
+
+    A SQLite file named by --database-url is created here if missing, in a folder that
+    must exist; no other command creates one.
+    """
     from slotgen.services import schema
 
-    with database(database_url, require_current=False) as opened:
+    with database(database_url, require_current=False, create=True) as opened:
         revision = schema.upgrade(opened)
         message(f"Database at {opened.location} is at revision {revision}.")
 

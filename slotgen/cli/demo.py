@@ -1,7 +1,7 @@
 """`slotgen demo`: a sample clinic with real slots and runs on record, in one command."""
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -17,18 +17,31 @@ if TYPE_CHECKING:
     from slotgen.services.jobs import JobResult
 
 
-def demo_command(database_url: DatabaseUrlOption = None) -> None:
+def demo_command(
+    not_production: Annotated[
+        bool,
+        typer.Option(
+            "--yes-this-is-not-production",
+            metavar="",
+            help="Run on a database that already holds a schedule: the demo rewrites rules "
+            "and makes fake bookings there.",
+        ),
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
     """Load a sample clinic, generate 30 days of slots, release stale reservations, show it.
 
     Three facilities (Berlin, Brooklyn, Kathmandu), eight doctors, rules and exceptions
     from the shipped sample schedule, plus a holiday and an afternoon off dated from
     today. Safe to run again: rows keep their ids and generate changes nothing twice.
+    Runs on the embedded default or an empty database; anything else needs
+    --yes-this-is-not-production.
     """
     from slotgen.services.demo import SUMMARY_DAYS, demo
 
     with database(database_url) as opened:
-        message(f"Demo clinic in {opened.location}")
-        result = demo(opened, datetime.now(UTC))
+        result = demo(opened, datetime.now(UTC), not_production=not_production)
+    message(f"Demo clinic in {result.location}")
     if result.imported.problems:
         for problem in result.imported.problems:
             message(str(problem))

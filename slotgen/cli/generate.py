@@ -50,7 +50,7 @@ def generate_command(
         typer.Option(min=0, help="End this many days after the start (instead of --end-date)."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
+        bool, typer.Option("--dry-run", metavar="", help="Show the plan; change nothing.")
     ] = False,
     tries: TriesOption = 1,
     backoff: BackoffOption = 5.0,

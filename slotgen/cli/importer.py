@@ -26,7 +26,9 @@ def import_command(
     dry_run: Annotated[
         bool,
         typer.Option(
-            "--dry-run", help="Check the files and count what would change; write nothing."
+            "--dry-run",
+            metavar="",
+            help="Check the files and count what would change; write nothing.",
         ),
     ] = False,
     as_json: JsonOption = False,

@@ -4,6 +4,7 @@ Every option ops people set in cron has a `SLOTGEN_` environment variable shown 
 `--help`.
 """
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +39,8 @@ DoctorFilter = Annotated[
 ]
 
 JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")
+    bool,
+    typer.Option("--json", metavar="", help="Print one JSON object on stdout instead of tables."),
 ]
 
 TriesOption = Annotated[
@@ -99,9 +101,18 @@ def data_dir() -> Path:
 
 
 @contextmanager
-def database(url: str | None, *, require_current: bool = True) -> Iterator["Database"]:
-    """The database a command works on, checked, and closed when the command is done."""
+def database(
+    url: str | None, *, require_current: bool = True, create: bool = False
+) -> Iterator["Database"]:
+    """The database a command works on, checked, and closed when the command is done.
+
+    Typer reads an empty SLOTGEN_DATABASE_URL as unset; an env file with
+    `SLOTGEN_DATABASE_URL=` must not quietly mean the embedded default, so it is passed on
+    as the empty URL it is, and refused.
+    """
     from slotgen.services.database import open_database
 
-    with open_database(url, data_dir(), require_current=require_current) as opened:
+    if url is None and os.environ.get("SLOTGEN_DATABASE_URL") == "":
+        url = ""
+    with open_database(url, data_dir(), require_current=require_current, create=create) as opened:
         yield opened

@@ -26,6 +26,7 @@ STATUS_STYLES: dict[str, str] = {
     RunStatus.FAILED: "bold red",
     RunStatus.ABANDONED: "red",
     RunStatus.SKIPPED: "yellow",
+    RunStatus.INTERRUPTED: "magenta",
 }
 
 

@@ -23,7 +23,8 @@ DEFAULT_BATCH_SIZE = 5000
 
 def release_command(
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would be released; change nothing.")
+        bool,
+        typer.Option("--dry-run", metavar="", help="Count what would be released; change nothing."),
     ] = False,
     batch_size: Annotated[
         int,

@@ -16,7 +16,9 @@ def retry_command(
     ] = None,
     all_failed: Annotated[
         bool,
-        typer.Option("--all-failed", help="Retry every failed run that nothing has put right."),
+        typer.Option(
+            "--all-failed", metavar="", help="Retry every failed run that nothing has put right."
+        ),
     ] = False,
     tries: TriesOption = 1,
     backoff: BackoffOption = 5.0,

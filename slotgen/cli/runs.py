@@ -106,7 +106,8 @@ def prune(
         ),
     ],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")
+        bool,
+        typer.Option("--dry-run", metavar="", help="Count what would be deleted; delete nothing."),
     ] = False,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,

@@ -26,6 +26,8 @@ def job_outcome(result: "JobResult[Any]") -> None:
         message(f"Error: run {result.run_id} failed: {result.error}")
         if result.attempts > 1:
             message(f"Gave up after {result.attempts} attempts.")
+    elif result.status == RunStatus.INTERRUPTED:
+        message(f"Error: run {result.run_id} {result.error}; the next run finishes the work")
 
 
 def runs_tables(result: "RunsResult") -> None:

@@ -41,8 +41,10 @@
 7. Bad rows are isolated. An active rule with an unknown zone, a window that ends before
    it starts, a non-positive duration, a negative buffer, a weekday outside 0..6 or an
    empty validity range is reported as a RowProblem and skipped; inactive rules and days
-   outside validity just produce nothing. A malformed exception is reported and treated
-   as closing the whole days it names: when in doubt, offer nothing.
+   outside validity just produce nothing. A bad rule's stored slots are kept as they
+   are (see slotgen.core.reconcile) until it is fixed or deactivated. A malformed
+   exception is reported and treated as closing the whole days it names: when in doubt,
+   offer nothing.
 
 8. Stored slots are reconciled as described in slotgen.core.reconcile.
 """
@@ -171,6 +173,7 @@ class _ChunkPlanner:
             problem = rule_problem(rule)
             if problem:
                 plan.problems.append(RowProblem(RULES_TABLE, rule.id, problem))
+                self.scope.bad_rules.add(rule.id)
             else:
                 usable.append(rule)
         usable.sort(key=_RULE_ORDER)

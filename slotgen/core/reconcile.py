@@ -10,8 +10,11 @@ starts inside that facility's span_utc and not before `now`. Then:
 - a touchable open slot the rules no longer produce is deleted;
 - a touchable taken slot (any other status: reserved, booked, ...) is never changed:
   where it disagrees with the rules, or the rules no longer produce it, that is a Conflict;
-- every other stored slot (rule_id NULL, out of scope, out of range, past) is never
-  touched, and a wanted slot overlapping it or a taken slot is not offered ('occupied').
+- every other stored slot (rule_id NULL, out of scope, out of range, past, or made by a
+  rule that is now a bad row) is never touched, and a wanted slot overlapping it or a
+  taken slot is not offered ('occupied'). A rule that turns bad (its duration set to 0,
+  say) thus keeps the slots it made, reported, until it is fixed or deactivated: skipping
+  a row must not mean emptying its calendar.
 """
 
 from bisect import bisect_left
@@ -41,6 +44,8 @@ class Scope:
 
     def __init__(self, windows: Mapping[int, FacilityWindow], now: datetime) -> None:
         self.now = now
+        self.bad_rules: set[int] = set()
+        """Rules skipped as bad rows: their stored slots are kept as they are."""
         self.spans: dict[int, tuple[datetime, datetime]] = {}
         for facility_id, window in windows.items():
             if window.in_scope:
@@ -56,6 +61,7 @@ class Scope:
         span = self.spans.get(slot.facility_id)
         return (
             slot.rule_id is not None
+            and slot.rule_id not in self.bad_rules
             and span is not None
             and span[0] <= slot.start_at < span[1]
             and slot.start_at >= self.now

@@ -10,7 +10,14 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from slotgen.db import migrate
-from slotgen.db.engine import open_engine, parse_url, redact, sqlite_path, url_secrets
+from slotgen.db.engine import (
+    SqliteCreation,
+    open_engine,
+    parse_url,
+    redact,
+    sqlite_path,
+    url_secrets,
+)
 from slotgen.errors import DatabaseUnavailable, first_line
 
 DEFAULT_DATABASE_NAME = "slotgen.db"
@@ -49,16 +56,24 @@ def default_url(data_dir: Path) -> URL:
 
 
 @contextmanager
-def connect(url: str | None, data_dir: Path, *, require_current: bool = True) -> Iterator[Database]:
+def connect(
+    url: str | None, data_dir: Path, *, require_current: bool = True, create: bool = False
+) -> Iterator[Database]:
     """Open the database named by `url` (or the embedded default) and check its schema.
 
     The embedded default is brought to the newest schema by itself on first use; any
     other database is shared with the booking app, so its owner decides when its schema
     changes (`slotgen db upgrade`) and, with `require_current`, slotgen refuses to work
-    on a schema it does not expect.
+    on a schema it does not expect. A SQLite file named by a URL is created only with
+    `create` (`db upgrade`), and never its folder: a typo must not make a new database.
     """
-    parsed = parse_url(url) if url else default_url(data_dir)
-    database = Database(open_engine(parsed), parsed, is_embedded_default=not url)
+    if url is None:
+        engine = open_engine(default_url(data_dir), SqliteCreation.EVERYTHING)
+        database = Database(engine, default_url(data_dir), is_embedded_default=True)
+    else:
+        parsed = parse_url(url)
+        how = SqliteCreation.FILE if create else SqliteCreation.NOTHING
+        database = Database(open_engine(parsed, how), parsed, is_embedded_default=False)
     try:
         try:
             if database.is_embedded_default or require_current:

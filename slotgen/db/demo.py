@@ -9,8 +9,14 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, select, update
 
+from slotgen.db.schema import (
+    availability_exceptions,
+    availability_rules,
+    doctors,
+    facilities,
+    services,
+)
 from slotgen.db.schema import availability_slots as slots
-from slotgen.db.schema import facilities
 from slotgen.vocabulary import SlotStatus
 
 BOOKED, RESERVED, OPEN = SlotStatus.BOOKED, SlotStatus.RESERVED, SlotStatus.OPEN
@@ -84,3 +90,9 @@ def slots_between(connection: Connection, start: datetime, end: datetime) -> lis
         .order_by(facilities.c.id, slots.c.start_at)
     )
     return [FacilitySlot(*row) for row in result]
+
+
+def holds_a_schedule(connection: Connection) -> bool:
+    """Whether any schedule or slot row exists: a database someone already uses."""
+    tables = (facilities, doctors, services, availability_rules, availability_exceptions, slots)
+    return any(connection.scalar(select(table.c.id).limit(1)) is not None for table in tables)

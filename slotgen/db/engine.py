@@ -1,6 +1,7 @@
 """Opening a database: the URL, the embedded SQLite default, and each backend's settings."""
 
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -8,23 +9,35 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from slotgen.errors import BadInput
+from slotgen.errors import BadInput, first_line
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another: longer than any one slotgen transaction."""
 
-DRIVER_EXTRAS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
+DRIVERS = {
+    "postgresql": ("postgresql+psycopg", "postgres"),
+    "mysql": ("mysql+pymysql", "mysql"),
+    "mariadb": ("mariadb+pymysql", "mysql"),
+}
+"""Per backend: the URL scheme of the driver slotgen ships, and the extra that installs it."""
 
 
 def parse_url(url: str) -> URL:
     """Read a database URL, turning a typo into a one-line error that never echoes it whole."""
     try:
-        return make_url(url)
+        parsed = make_url(url)
+        parsed.port  # noqa: B018 - SQLAlchemy checks the port only when asked for it
+    except ValueError:
+        raise BadInput(
+            "the port in the database URL is not a number (expected e.g. "
+            "postgresql+psycopg://user@db.example.org:5432/clinic)"
+        ) from None
     except ArgumentError:
         raise BadInput(
             "the database URL is not a URL SQLAlchemy understands "
             "(expected e.g. postgresql+psycopg://user@host/db)"
         ) from None
+    return parsed
 
 
 def redact(url: URL | str) -> str:
@@ -49,17 +62,50 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database).expanduser()
 
 
-def prepare_sqlite_file(path: Path) -> None:
-    """Create the file (and its folder) readable by its owner alone before SQLite opens it.
+class SqliteCreation(StrEnum):
+    """How much of a SQLite database slotgen may create when it is missing."""
+
+    NOTHING = "nothing"
+    """A URL someone typed: a missing file is more likely a typo than a wish."""
+    FILE = "file"
+    """`slotgen db upgrade`: the file, in a folder that must exist."""
+    EVERYTHING = "everything"
+    """The embedded default (and tests): the per-user folder and the file."""
+
+
+def make_private_folders(folder: Path) -> None:
+    """Create `folder` and each missing parent readable by its owner alone, whatever the
+    umask: `Path.mkdir(parents=True)` gives the parents the umask's mode, so under
+    `umask 000` it would leave ~/.config open to everyone."""
+    missing = [parent for parent in (folder, *folder.parents) if not parent.exists()]
+    for parent in reversed(missing):
+        parent.mkdir(mode=0o700, exist_ok=True)
+
+
+def prepare_sqlite_file(path: Path, create: SqliteCreation = SqliteCreation.EVERYTHING) -> None:
+    """Make sure the file is there (creating it readable by its owner alone before SQLite
+    opens it), or say plainly why slotgen will not create it.
 
     SQLite gives the -wal and -shm files the same permissions as the database file.
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.exists():
+        return
+    if create is SqliteCreation.EVERYTHING:
+        make_private_folders(path.parent)
+    elif not path.parent.is_dir():
+        raise BadInput(
+            f"the folder {path.parent} of the SQLite database does not exist: create it, "
+            "or check the database URL"
+        )
+    elif create is SqliteCreation.NOTHING:
+        raise BadInput(
+            f"there is no SQLite database at {path}: check the URL, or create one there with "
+            "`slotgen db upgrade` and this --database-url"
+        )
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def open_engine(url: str | URL) -> Engine:
+def open_engine(url: str | URL, create: SqliteCreation = SqliteCreation.EVERYTHING) -> Engine:
     """An engine configured for slotgen's use of the backend behind `url`."""
     parsed = url if isinstance(url, URL) else parse_url(url)
     backend = parsed.get_backend_name()
@@ -67,14 +113,14 @@ def open_engine(url: str | URL) -> Engine:
         raise BadInput(f"unsupported database '{backend}': use sqlite, postgresql or mysql/mariadb")
     path = sqlite_path(parsed)
     if path is not None:
-        prepare_sqlite_file(path)
+        prepare_sqlite_file(path, create)
     try:
         engine = create_engine(parsed, pool_pre_ping=backend != "sqlite", hide_parameters=True)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        extra = DRIVER_EXTRAS.get(backend, backend)
+        scheme, extra = DRIVERS.get(backend, (backend, backend))
         raise BadInput(
-            f"no driver for {parsed.drivername} ({exc}); install it with: "
-            f"pip install 'slotgen[{extra}]'"
+            f"no driver for {parsed.drivername}:// ({first_line(exc)}): slotgen works with "
+            f"{scheme}:// (pip install 'slotgen[{extra}]' installs its driver)"
         ) from None
     if backend == "sqlite":
         _configure_sqlite(engine)

@@ -90,6 +90,7 @@ def recent_runs(connection: Connection, job: str | None = None) -> list[RunRecor
         runs.finished_at,
         runs.heartbeat_at,
         runs.error,
+        runs.stats,
         runs.host,
         runs.pid,
         taken_up().label("retried"),
@@ -126,7 +127,10 @@ def run_counts(
     succeeded, failed = runs.status == RunStatus.SUCCEEDED, runs.status.in_(FAILURES)
     query = select(
         runs.job,
-        _how_many(runs.status != RunStatus.RUNNING).label("finished_runs"),
+        # A skipped run did no work: it is not an outcome the job can be judged by.
+        _how_many(runs.status.notin_((RunStatus.RUNNING, RunStatus.SKIPPED))).label(
+            "finished_runs"
+        ),
         _how_many(succeeded & (runs.started_at >= day)).label("succeeded_24h"),
         _how_many(failed & (runs.started_at >= day)).label("failed_24h"),
         _how_many(succeeded & (runs.started_at >= week)).label("succeeded_7d"),

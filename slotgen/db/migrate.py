@@ -43,7 +43,21 @@ def current_revision(connection: Connection) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
+        _refuse_unknown(current_revision(connection))
         command.upgrade(alembic_config(connection), revision)
+
+
+def _refuse_unknown(current: str | None) -> None:
+    """A database stamped by a newer slotgen (or by hand): Alembic would fail with a long
+    traceback; the fix is a newer slotgen, so say that."""
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+    if current is not None and current not in known:
+        raise SchemaOutOfDate(
+            f"the database schema is at revision {current}, which this slotgen does not know: "
+            "upgrade slotgen"
+        )
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -62,14 +76,7 @@ def ensure_current(engine: Engine, *, auto_upgrade: bool) -> None:
         current = current_revision(connection)
     if current == head:
         return
-    known = {
-        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    }
-    if current is not None and current not in known:
-        raise SchemaOutOfDate(
-            f"the database schema is at revision {current}, which this slotgen does not know: "
-            "upgrade slotgen"
-        )
+    _refuse_unknown(current)
     if auto_upgrade:
         upgrade(engine)
         return

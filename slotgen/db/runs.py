@@ -171,11 +171,19 @@ def find(engine: Engine, run_id: int) -> RunRecord | None:
     return None if row is None else record_of(row)
 
 
-def successful_retry(engine: Engine, run_id: int) -> int | None:
-    """The id of a run that retried `run_id` (directly or through further attempts) and
-    succeeded, so the failure needs no retry any more."""
+def put_right_by(engine: Engine, run_id: int) -> int | None:
+    """The id of a run that succeeded in `run_id`'s chain of attempts and retries, if any.
+
+    The chain is everything retried from the same first run: once any of it succeeded,
+    each failure in it is put right, whichever failure the successful retry followed.
+    """
     with engine.connect() as connection:
-        frontier = [run_id]
+        root = run_id
+        while (
+            parent := connection.scalar(select(runs.retry_of).where(runs.id == root))
+        ) is not None:
+            root = int(parent)
+        frontier = [root]
         while frontier:
             rows = connection.execute(
                 select(runs.id, runs.status).where(runs.retry_of.in_(frontier))
@@ -188,15 +196,17 @@ def successful_retry(engine: Engine, run_id: int) -> int | None:
 
 
 def failed_runs(engine: Engine) -> list[int]:
-    """Failed runs, oldest first, that no later attempt or retry has taken up.
+    """Failed runs, oldest first, that no later attempt or retry has taken up and whose
+    chain nothing has put right since.
 
     Only the last failure of a chain of attempts is returned: retrying it retries them all.
     """
     with engine.connect() as connection:
-        return list(
+        candidates = list(
             connection.scalars(
                 select(runs.id)
                 .where(runs.status == RunStatus.FAILED, ~taken_up())
                 .order_by(runs.id)
             ).all()
         )
+    return [run_id for run_id in candidates if put_right_by(engine, run_id) is None]

@@ -162,6 +162,48 @@ def delete_open_slots(connection: Connection, slot_ids: Sequence[int]) -> int:
     return deleted
 
 
+def clear_overlaps_of_taken(
+    connection: Connection,
+    slot_ids: Sequence[int],
+    facility_ids: Collection[int],
+    now: datetime,
+) -> int:
+    """Delete the open slots that overlap whichever of `slot_ids` are now taken.
+
+    These are slots this chunk meant to update or delete, which the web app took first:
+    they keep their old times, so the chunk's new slots next to them may overlap them.
+    Only slotgen's own open slots (rule_id set) from `now` on, at the run's facilities,
+    are deleted, each still guarded by its status, in (doctor, start) order. On MariaDB
+    the taken rows are read with a locking read, which sees the newest committed
+    version rather than the transaction's snapshot.
+    """
+    if not slot_ids:
+        return 0
+    s = availability_slots.c
+    query = (
+        select(s.id, s.doctor_id, s.start_at, s.end_at)
+        .where(s.id.in_(slot_ids), s.status != SlotStatus.OPEN)
+        .order_by(s.doctor_id, s.start_at)
+    )
+    if connection.dialect.name == "mysql":
+        query = query.with_for_update(read=True)
+    deleted = 0
+    for taken in connection.execute(query).all():
+        deleted += connection.execute(
+            delete(availability_slots).where(
+                s.doctor_id == taken.doctor_id,
+                s.start_at < taken.end_at,
+                s.end_at > taken.start_at,
+                s.id != taken.id,
+                s.status == SlotStatus.OPEN,
+                s.rule_id.is_not(None),
+                s.start_at >= now,
+                s.facility_id.in_(facility_ids),
+            )
+        ).rowcount
+    return deleted
+
+
 def _batches(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:
     """itertools.batched, which arrives only in Python 3.12."""
     for start in range(0, len(items), size):

@@ -12,7 +12,10 @@ DEFAULT_MAX_AGES = "generate=26h,release=15m"
 """How old each job's last success may be before `check` and the dashboard warn."""
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 DURATION_SYNTAX = "a number and a unit: 30s, 15m, 26h, 7d, 2w (m is minutes)"
-SINCE_SYNTAX = "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+HH:MM] or a span back from now: 24h, 7d, 2w"
+SINCE_SYNTAX = (
+    "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+HH:MM], a span back from now (24h, 7d, 2w) or a "
+    "day as generate reads one (today, yesterday, -7d)"
+)
 
 _DURATION = re.compile(r"(\d{1,6})\s*([smhdw])")
 _JOB_NAME = re.compile(r"[A-Za-z0-9_.-]+")
@@ -72,8 +75,12 @@ def parse_max_ages(text: str) -> dict[str, timedelta]:
 
 def format_duration(span: timedelta) -> str:
     """Two units at most (`3h05m`, `2d04h`): precise enough to read at a glance, narrow
-    enough for a table column."""
-    seconds = max(0, int(span.total_seconds()))
+    enough for a table column. Under a second it counts milliseconds (`350ms`): most runs
+    of release take that long, and "0s" would say they took nothing."""
+    exact = max(0.0, span.total_seconds())
+    if 0 < exact < 1:
+        return f"{max(1, round(exact * 1000))}ms"
+    seconds = int(exact)
     if seconds < 60:
         return f"{seconds}s"
     minutes, seconds = divmod(seconds, 60)

@@ -14,6 +14,11 @@ database, so each rule is checked against rows written by hand.
   its own: three nights of failures are critical, one night's three attempts are not.
 - Stuck: a `running` run whose heartbeat (or start, before the first beat) is older than
   the `stuck_after` span is critical, whatever its job.
+- Attention: a job whose latest outcome succeeded but skipped bad rows, found conflicts
+  (taken slots the rules no longer offer, overlapping rules) or met reservations that
+  never expire warns, one problem per kind naming the run; these problems say what to
+  do, and the dashboard shows them as "attention" rather than "late". They clear with the
+  next run that finds none.
 """
 
 from collections.abc import Iterable
@@ -92,6 +97,8 @@ class Problem:
     level: Level
     job: str
     message: str
+    attention: bool = False
+    """Something in the data for a person to fix, not the job being late or failing."""
 
     def __str__(self) -> str:
         return f"{self.job}: {self.message}"
@@ -108,6 +115,11 @@ class Health:
     def of(cls, problems: Iterable[Problem]) -> "Health":
         ordered = tuple(sorted(problems, key=lambda problem: -problem.level))
         return cls(max((p.level for p in ordered), default=Level.OK), ordered)
+
+    @property
+    def needs_attention_only(self) -> bool:
+        """Warnings, and every one of them about the data rather than the job itself."""
+        return self.level is Level.WARNING and all(p.attention for p in self.problems)
 
 
 def job_health(
@@ -127,6 +139,7 @@ def job_health(
         *_age_problems(summary, max_age, now),
         *_failure_problems(summary, now),
         *_stuck_problems(summary, now, stuck_after),
+        *_attention_problems(summary),
     ]
     return Health.of(problems)
 
@@ -209,4 +222,41 @@ def _stuck_problems(summary: JobSummary, now: datetime, stuck_after: timedelta) 
                 f"(limit {format_duration(stuck_after)})",
             )
         )
+    return problems
+
+
+ATTENTION = (
+    (
+        "bad_rows",
+        "skipped {n} bad row(s) it cannot use (a rule or exception with an unknown zone, an "
+        "end before its start, ...): `slotgen runs show {run}` names them; fix or deactivate "
+        "them (`slotgen rules check`)",
+    ),
+    (
+        "conflicts",
+        "found {n} conflict(s): reserved or booked slots the rules no longer offer, or rules "
+        "offering a doctor twice at once: `slotgen runs show {run}` lists them; call those "
+        "patients or fix the rules",
+    ),
+    (
+        "never_expiring",
+        "met {n} reservation(s) without reserved_until, which never expire: the booking app "
+        "should always set one; `slotgen slots --status reserved` shows them",
+    ),
+)
+"""Counts in a run's stats that a person must act on, and what to tell them."""
+
+
+def _attention_problems(summary: JobSummary) -> list[Problem]:
+    outcomes = summary.outcomes
+    if not outcomes or outcomes[0].status != RunStatus.SUCCEEDED:
+        return []
+    latest = outcomes[0]
+    stats = latest.stats or {}
+    problems = []
+    for key, text in ATTENTION:
+        count = stats.get(key)
+        if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+            message = f"run {latest.id} " + text.format(n=count, run=latest.id)
+            problems.append(Problem(Level.WARNING, summary.job, message, attention=True))
     return problems

@@ -57,7 +57,13 @@ class RunRecord:
         return self.status in FAILURES
 
     def duration(self, now: datetime) -> timedelta | None:
-        """How long the run worked: until it finished, or so far while it is running."""
+        """How long the run worked: until it finished, or so far while it is running.
+
+        An abandoned run's finish is when another run marked it, maybe hours after it
+        died; its last heartbeat is the last moment it is known to have worked.
+        """
+        if self.status == RunStatus.ABANDONED:
+            return max(timedelta(0), self.last_sign_of_life - self.started_at)
         if self.finished_at is not None:
             return max(timedelta(0), self.finished_at - self.started_at)
         if self.status == RunStatus.RUNNING:

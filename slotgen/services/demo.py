@@ -13,6 +13,7 @@ from slotgen.core.dates import load_zone
 from slotgen.core.model import EXCEPTIONS_TABLE
 from slotgen.db import demo as store
 from slotgen.db.database import Database
+from slotgen.errors import BadInput
 from slotgen.importing.formats import parse_toml
 from slotgen.importing.rows import SourceRow, Where
 from slotgen.services.generate import GenerateReport, GenerateRequest, generate
@@ -51,12 +52,29 @@ class DemoResult:
     runs: RunsResult | None = None
 
 
-def demo(database: Database, now: datetime) -> DemoResult:
+NOT_PRODUCTION = "--yes-this-is-not-production"
+
+
+def demo(database: Database, now: datetime, *, not_production: bool = False) -> DemoResult:
     """Import the sample clinic, generate 30 days, play patients, release, and summarise.
 
     Safe to run again: rows keep their ids and generate changes nothing twice. A report
     with import problems, or a generate that did not succeed, ends the demo there.
+
+    It rewrites rules, adds exceptions and makes fake bookings, so it runs only on the
+    embedded default or on a database with no schedule in it, unless the operator says
+    `--yes-this-is-not-production`: pointed at a clinic's real database by mistake (an
+    exported SLOTGEN_DATABASE_URL), it must refuse, not rebook patients.
     """
+    if not (database.is_embedded_default or not_production):
+        with database.engine.connect() as connection:
+            in_use = store.holds_a_schedule(connection)
+        if in_use:
+            raise BadInput(
+                f"the demo would write a sample clinic and fake bookings into {database.location}, "
+                f"which already holds a schedule: use the embedded default or an empty "
+                f"database, or add {NOT_PRODUCTION} if this is a test database"
+            )
     source = resources.files("slotgen").joinpath("data", SAMPLE)
     parsed = parse_toml(SAMPLE, source.read_text(encoding="utf-8"))
     imported = import_rows(

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from slotgen.core.dates import UnknownZoneError, facility_window, span_utc
@@ -278,6 +278,7 @@ class _Run:
     def chunk(self, doctor_ids: Sequence[int]) -> None:
         """Plan and write one chunk in one transaction; a deadlock retries it whole."""
         report, prepared = self.report, self.prepared
+        cleared = 0
         with self.engine.connect() if report.dry_run else self.engine.begin() as connection:
             rules = store.rules_of(connection, doctor_ids)
             existing = store.existing_slots(connection, doctor_ids, prepared.since, prepared.until)
@@ -288,14 +289,27 @@ class _Run:
                 created = insert_slots(connection, plan.inserts, self.now)
                 updated = store.update_open_slots(connection, plan.updates, self.now)
                 removed = store.delete_open_slots(connection, plan.deletes)
+                if updated < len(plan.updates) or removed < len(plan.deletes):
+                    cleared = self._clear_overlaps(connection, plan)
         report.created += created
         report.updated += updated
-        report.removed += removed
+        report.removed += removed + cleared
         report.taken_meanwhile += len(plan.updates) - updated + len(plan.deletes) - removed
         report.add(plan)
         verb = "Would create" if report.dry_run else "Created"
         for rule_id, count in sorted(plan.created_per_rule.items()):
             log.info("%s %d slots for rule ID %d", verb, count, rule_id)
+
+    def _clear_overlaps(self, connection: Connection, plan: ChunkPlan) -> int:
+        """The web app took some slots this chunk meant to change: they keep their old
+        times, so no new open slot may overlap them. Checked in the chunk's transaction,
+        after its writes: a booking can then only find the new slots, which agree."""
+        meant = [slot_id for slot_id, _ in plan.updates] + plan.deletes
+        in_scope = [fid for fid, window in self.prepared.windows.items() if window.in_scope]
+        cleared = store.clear_overlaps_of_taken(connection, sorted(meant), in_scope, self.now)
+        if cleared:
+            log.info("Removed %d open slots overlapping slots taken during the run", cleared)
+        return cleared
 
 
 def _describe(ids: Sequence[int]) -> str:

@@ -23,7 +23,7 @@ class JobResult(Generic[ReportT]):
     report: ReportT | None
     run_id: int | None
     status: str
-    exit_code: ExitCode
+    exit_code: int
     error: str | None = None
     attempts: int = 1
     holder: int | None = None

@@ -1,13 +1,16 @@
 """Tell a cron monitor (healthchecks.io style) about every run: start, success, failure.
 
 A monitor that is down or slow must never hold up the job: each ping has a short
-timeout and a failure is only logged.
+timeout and a failure is only logged, naming the monitor's host, never the credentials
+a URL like `https://user:secret@host/...` carries.
 """
 
 import logging
 from urllib.error import URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
+
+from slotgen.logs import hide
 
 log = logging.getLogger("slotgen.ping")
 
@@ -19,8 +22,14 @@ def ping(base_url: str | None, event: str, run_id: int) -> None:
     if not base_url:
         return
     url = base_url.rstrip("/") + (f"/{event}" if event else "") + f"?rid={run_id}"
+    parts = urlsplit(url)
+    if parts.password:
+        hide((parts.password,))
+    where = parts.hostname or "?"
+    if parts.port:
+        where += f":{parts.port}"
     try:
         with urlopen(Request(url, method="POST", data=b""), timeout=TIMEOUT_SECONDS):
             pass
     except (URLError, OSError, ValueError) as exc:
-        log.warning("Could not ping the monitor at %s: %s", urlsplit(url).netloc, exc)
+        log.warning("Could not ping the monitor at %s: %s", where, exc)

@@ -64,7 +64,7 @@ class RetryResult:
     retries: list[Retried] = field(default_factory=list)
 
     @property
-    def exit_code(self) -> ExitCode:
+    def exit_code(self) -> int:
         return max((retry.result.exit_code for retry in self.retries), default=ExitCode.OK)
 
     def json(self) -> dict[str, Any]:
@@ -118,5 +118,9 @@ def _work(job: str, params: Mapping[str, Any], target: int) -> JobWork[JobReport
 
 
 def _already_put_right(engine: Engine, target: int) -> str | None:
-    done = store.successful_retry(engine, target)
-    return None if done is None else f"run {target} was already retried successfully by run {done}"
+    done = store.put_right_by(engine, target)
+    return (
+        None
+        if done is None
+        else f"run {target} was already retried successfully: run {done} succeeded in its chain"
+    )

@@ -11,8 +11,8 @@ records why, so two runs never work at once and neither overwrites the other's o
 
 import logging
 import random
+import signal
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +27,15 @@ from slotgen.db import runs as store
 from slotgen.db.database import Database
 from slotgen.db.errors import as_slotgen_error
 from slotgen.db.locks import HeldLock, job_lock
-from slotgen.errors import BadInput, ExitCode, LockLost, RunTakenOver, SlotgenError, first_line
+from slotgen.errors import (
+    BadInput,
+    ExitCode,
+    Interrupted,
+    LockLost,
+    RunTakenOver,
+    SlotgenError,
+    first_line,
+)
 from slotgen.services.params import JobParams
 from slotgen.services.ping import ping
 from slotgen.settings import lease_seconds
@@ -95,7 +103,7 @@ class RunOptions:
 class RunOutcome(Generic[ReportT]):
     status: RunStatus
     run_id: int
-    exit_code: ExitCode
+    exit_code: int
     report: ReportT | None = None
     error: str | None = None
     attempts: int = 1
@@ -109,25 +117,98 @@ def backoff_delay(attempt: int, base_seconds: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+class Signals:
+    """SIGINT and SIGTERM as a run on record answers them.
+
+    The first asks the run to stop at its next chunk or batch (the one in flight is
+    finished and committed, so nothing is half done) and wakes a retry's backoff; a
+    second stops it at once, and the chunk in flight is rolled back. Either way the
+    attempt is recorded `interrupted`, the lock is released and the process exits with
+    128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM), as supervisors expect.
+    """
+
+    HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: Interrupted | None = None
+        self.wake = threading.Event()
+        self.working = False
+        """True while the job's own work runs: only then may a second signal cut it short
+        (never while the outcome is being recorded)."""
+
+    @contextmanager
+    def listening(self) -> Iterator[None]:
+        """Handle the signals while the run works; only the main thread may set handlers."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {number: signal.signal(number, self._handle) for number in self.HANDLED}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _handle(self, number: int, _frame: object) -> None:
+        name = signal.Signals(number).name
+        if self.received is not None:
+            if not self.working:
+                log.warning("Received %s again: already stopping", name)
+                return
+            self.received = Interrupted(number, name, at_once=True)
+            raise KeyboardInterrupt  # leaves any database call; its transaction rolls back
+        self.received = Interrupted(number, name)
+        self.wake.set()
+        log.warning(
+            "Received %s: stopping after the chunk in flight (send it again to stop at once)",
+            name,
+        )
+
+    def interruption(self) -> Interrupted:
+        return self.received or Interrupted(signal.SIGINT, "SIGINT", at_once=True)
+
+
 def run_job(
     database: Database,
     work: JobWork[ReportT],
     options: RunOptions,
     *,
     clock: Clock = lambda: datetime.now(UTC),
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> RunOutcome[ReportT]:
     """Run `work` with up to `options.tries` attempts, each one its own job_runs row.
 
     The work is checked first: bad input raises BadInput before any row is written. A
-    bad-input failure during an attempt is never retried: the same input fails the same way.
+    bad-input failure during an attempt is never retried: the same input fails the same
+    way; nor is an interrupted one: the operator asked it to stop.
     """
     work.check(database.engine, clock())
+    signals = Signals()
+    with signals.listening():
+        return _attempts(
+            database, work, options, signals, clock=clock, sleep=sleep or signals.wake.wait
+        )
+
+
+def _attempts(
+    database: Database,
+    work: JobWork[ReportT],
+    options: RunOptions,
+    signals: Signals,
+    *,
+    clock: Clock,
+    sleep: Callable[[float], object],
+) -> RunOutcome[ReportT]:
     retry_of = options.retry_of
     for attempt in range(1, options.tries + 1):
-        outcome = _attempt(database, work, options, attempt=attempt, retry_of=retry_of, clock=clock)
+        outcome = _attempt(
+            database, work, options, signals, attempt=attempt, retry_of=retry_of, clock=clock
+        )
         outcome.attempts = attempt
         if outcome.status != RunStatus.FAILED or outcome.exit_code == ExitCode.BAD_INPUT:
+            return outcome
+        if signals.received is not None:
+            outcome.exit_code = signals.received.exit_code
             return outcome
         if attempt < options.tries:
             delay = backoff_delay(attempt, options.backoff_seconds)
@@ -140,6 +221,10 @@ def run_job(
                 delay,
             )
             sleep(delay)
+            if signals.received is not None:
+                log.warning("Run %d: no further attempt: %s", outcome.run_id, signals.received)
+                outcome.exit_code = signals.received.exit_code
+                return outcome
             retry_of = outcome.run_id
     return outcome
 
@@ -148,6 +233,7 @@ def _attempt(
     database: Database,
     work: JobWork[ReportT],
     options: RunOptions,
+    signals: Signals,
     *,
     attempt: int,
     retry_of: int | None,
@@ -171,7 +257,7 @@ def _attempt(
             return _skipped(job, run_id, holder)
         log.info("Run %d: %s started (attempt %d)", run_id, job, attempt)
         ping(options.ping_url, "start", run_id)
-        guard = _Guard(engine, run_id, lock, clock)
+        guard = _Guard(engine, run_id, lock, signals, clock)
         with guard.heartbeat(lease / 4):
             outcome = _work(database, work, run_id=run_id, now=now, guard=guard, clock=clock)
         ping(
@@ -193,26 +279,38 @@ def _work(
 ) -> RunOutcome[ReportT]:
     engine, job, scrub = database.engine, work.params.job, database.scrub
     try:
-        report = work.run(engine, now, guard.checkpoint)
-        guard.checkpoint()  # the last chunk, too, was done holding the job
+        try:
+            guard.signals.working = True
+            report = work.run(engine, now, guard.checkpoint)
+            guard.signals.working = False
+            guard.checkpoint()  # the last chunk, too, was done holding the job
+        except KeyboardInterrupt:
+            raise guard.signals.interruption() from None
+        finally:
+            guard.signals.working = False
     except Exception as exc:
         failure = _as_failure(exc)
-        error = scrub(
-            str(failure) if failure is not None else f"{type(exc).__name__}: {first_line(exc)}"
-        )
+        if failure is not None:
+            error = scrub(str(failure))
+        else:
+            error = scrub(f"{type(exc).__name__}: {first_line(exc)}")
         code = failure.exit_code if failure is not None else ExitCode.FAILED
+        status = RunStatus.INTERRUPTED if isinstance(exc, Interrupted) else RunStatus.FAILED
         recorded = store.finish(
             engine,
             run_id,
             clock(),
-            status=RunStatus.FAILED,
+            status=status,
             error=error,
             details=scrub(traceback.format_exc()),
         )
-        log.error("Run %d: %s failed: %s", run_id, job, error)
+        if status is RunStatus.INTERRUPTED:
+            log.warning("Run %d: %s %s", run_id, job, error)
+        else:
+            log.error("Run %d: %s failed: %s", run_id, job, error)
         if not recorded:
             _not_recorded(run_id)
-        return RunOutcome(RunStatus.FAILED, run_id, code, error=error)
+        return RunOutcome(status, run_id, code, error=error)
     details = report.details()
     recorded = store.finish(
         engine,
@@ -260,17 +358,24 @@ def _skipped(job: str, run_id: int, holder: int | None) -> RunOutcome[Any]:
 
 
 class _Guard:
-    """Whether this run still holds its job, checked by the heartbeat and at checkpoints."""
+    """Whether this run still holds its job and may go on: checked by the heartbeat and at
+    every checkpoint."""
 
-    def __init__(self, engine: Engine, run_id: int, lock: HeldLock, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, run_id: int, lock: HeldLock, signals: Signals, clock: Clock
+    ) -> None:
         self.engine = engine
         self.run_id = run_id
         self.lock = lock
+        self.signals = signals
         self.clock = clock
         self.lost: SlotgenError | None = None
 
     def checkpoint(self) -> None:
-        """Raise, once the run has lost its job, so the work stops at this chunk or batch."""
+        """Raise, once the run has lost its job or was asked to stop, so the work stops at
+        this chunk or batch."""
+        if self.signals.received is not None:
+            raise self.signals.received
         if self.lost is None:
             try:
                 self.lock.verify()

@@ -1,9 +1,10 @@
 """`runs`: what the jobs did, when, and why one failed; and pruning that record."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
+from slotgen.core.dates import parse_date_spec
 from slotgen.db import history
 from slotgen.db.database import Database
 from slotgen.errors import BadInput
@@ -81,12 +82,20 @@ class RunsRequest:
         self.since_instant(datetime.now(UTC))
 
     def since_instant(self, now: datetime) -> datetime | None:
+        """An ISO date or time, a span back from now (`24h`), or a date as `generate`
+        reads one (`today`, `yesterday`, `-2w`): that day's local midnight."""
         if self.since is None:
             return None
         try:
             return parse_since(self.since, now)
         except ValueError as exc:
-            raise BadInput(f"--since: {exc}") from None
+            try:
+                day = parse_date_spec(self.since).resolve(now.astimezone().date())
+            except ValueError:
+                raise BadInput(
+                    f"--since: {exc}, or a date word: today, yesterday, -7d, -2w"
+                ) from None
+            return datetime.combine(day, time(0)).astimezone().astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ ERROR_EXCERPT = 160
 
 BADGES = {Level.OK: "healthy", Level.WARNING: "late", Level.CRITICAL: "failing"}
 """The page's words for check's levels: people read "late", monitoring reads WARNING."""
+ATTENTION = "attention"
+"""The badge of a job whose only warnings are data for a person to fix (bad rows,
+conflicts): the job runs on time, but someone has work to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +71,11 @@ class JobPanel:
     summary: JobSummary
     days: tuple[DayBar, ...]
     durations: tuple[DurationBar, ...]
+    attention_only: bool = False
 
     @property
     def badge(self) -> str:
-        return BADGES[self.level]
+        return ATTENTION if self.attention_only else BADGES[self.level]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +113,11 @@ class Dashboard:
     runs: tuple[RunLine, ...]
     slots: tuple[FacilitySlots, ...]
     has_runs: bool
+    attention_only: bool = False
 
     @property
     def badge(self) -> str:
-        return BADGES[self.level]
+        return ATTENTION if self.attention_only else BADGES[self.level]
 
 
 def build_dashboard(
@@ -152,12 +157,16 @@ def build_dashboard(
                 summary=summary,
                 days=day_bars(runs, now, zone),
                 durations=duration_bars(runs, zone),
+                attention_only=health.needs_attention_only,
             )
         )
+    level = max((panel.level for panel in panels), default=Level.OK)
     return Dashboard(
         generated_at=now.astimezone(zone),
         zone_name=zone_name,
-        level=max((panel.level for panel in panels), default=Level.OK),
+        level=level,
+        attention_only=level is Level.WARNING
+        and all(p.attention_only for p in panels if p.level is Level.WARNING),
         jobs=tuple(panels),
         runs=tuple(run_line(run, now, zone) for run in recent[:RECENT_RUNS]),
         slots=facility_slots(slots),
@@ -182,7 +191,12 @@ def day_bars(runs: Iterable[RunRecord], now: datetime, zone: tzinfo) -> tuple[Da
 def duration_bars(runs: Iterable[RunRecord], zone: tzinfo) -> tuple[DurationBar, ...]:
     """The latest finished runs' durations, oldest first, as a chart reads left to right."""
     finished = sorted(
-        (run for run in runs if run.finished_at is not None and run.status != RunStatus.RUNNING),
+        (
+            run
+            for run in runs
+            if run.finished_at is not None
+            and run.status not in (RunStatus.RUNNING, RunStatus.SKIPPED)
+        ),
         key=lambda run: (run.started_at, run.id),
     )[-DURATION_BARS:]
     return tuple(

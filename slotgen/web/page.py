@@ -47,7 +47,7 @@ h3 { font-size: 1.05rem; margin: 0; }
 .badge { display: inline-block; padding: .1rem .6rem; border-radius: 1rem; font-weight: 700;
   color: #fff; white-space: nowrap; }
 .badge.healthy { background: var(--ok); } .badge.late { background: var(--late); }
-.badge.failing { background: var(--fail); }
+.badge.failing { background: var(--fail); } .badge.attention { background: var(--late); }
 .problems { margin: .5rem 0; padding-left: 1.2rem; color: #57606a; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .75rem; margin: .5rem 0; }
 dt { color: #57606a; } dd { margin: 0; overflow-wrap: anywhere; }

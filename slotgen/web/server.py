@@ -9,10 +9,13 @@ can reach the port.
 
 import logging
 import socket
+import sys
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from slotgen.errors import first_line
 
 log = logging.getLogger("slotgen.dashboard")
 
@@ -28,6 +31,16 @@ class DashboardServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.render = render
         super().__init__(address, DashboardHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One log line, not socketserver's traceback on stderr: a browser that hangs up
+        before the page is sent is normal, anything else is logged as an error."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.info("%s went away before the answer was sent", client_address[0])
+            return
+        log.error("answering %s failed: %s", client_address[0], first_line(error))
+        log.debug("answering %s failed", client_address[0], exc_info=True)
 
 
 class DashboardHandler(BaseHTTPRequestHandler):
@@ -91,7 +104,18 @@ class DashboardHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.info("%s %s", self.address_string(), format % args)
+        log.info("%s %s", self.address_string(), printable(format % args))
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """Said again by the request's own line (with its status): one line per request."""
+        log.debug("%s %s", self.address_string(), printable(format % args))
+
+
+def printable(text: str) -> str:
+    """A request line as it may be logged: control characters (ESC, NUL, newlines) a
+    client sent are written escaped, so the log stays one line per request and no
+    terminal reading it obeys them."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def make_server(host: str, port: int, render: Callable[[], str]) -> DashboardServer:

@@ -101,3 +101,38 @@ def test_installed_command_and_python_dash_m(hermetic_environment: Path) -> None
     result = run_installed("db", "info", "--json", env={"HOME": str(hermetic_environment)})
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["revision"] == migrate.head_revision()
+
+
+def test_a_mistyped_sqlite_url_creates_nothing(tmp_path: Path) -> None:
+    missing_file = tmp_path / "slotgen.db"
+    missing_folder = tmp_path / "typo" / "slotgen.db"
+
+    file_result = run_cli("runs", "--database-url", f"sqlite:///{missing_file}")
+    folder_result = run_cli("db", "upgrade", "--database-url", f"sqlite:///{missing_folder}")
+
+    assert (file_result.exit_code, folder_result.exit_code) == (2, 2)
+    assert file_result.stderr == (
+        f"Error: there is no SQLite database at {missing_file}: check the URL, or create one "
+        "there with `slotgen db upgrade` and this --database-url\n"
+    )
+    assert folder_result.stderr.startswith(f"Error: the folder {missing_folder.parent} of the")
+    assert not missing_file.exists()
+    assert not missing_folder.parent.exists()
+    created = run_cli("db", "upgrade", "--database-url", f"sqlite:///{missing_file}")
+    assert created.exit_code == 0, created.stderr
+    assert missing_file.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_an_empty_database_url_is_an_error_not_the_embedded_default(
+    how: str, monkeypatch: pytest.MonkeyPatch, hermetic_environment: Path
+) -> None:
+    if how == "option":
+        result = run_cli("runs", "--database-url", "")
+    else:
+        monkeypatch.setenv("SLOTGEN_DATABASE_URL", "")
+        result = run_cli("runs")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the database URL is empty")
+    assert not (hermetic_environment / ".config" / "slotgen").exists(), "no embedded default"

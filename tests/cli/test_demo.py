@@ -6,6 +6,7 @@ from sqlalchemy import distinct, func, select
 
 from slotgen.db.schema import availability_exceptions, availability_slots, job_runs
 from tests.conftest import DatabaseUnderTest
+from tests.factories import add_doctor, add_facility, add_rule, run_rows, slot_keys
 from tests.helpers import run_cli
 
 
@@ -14,7 +15,14 @@ def test_demo_twice_makes_slots_everywhere_and_puts_both_jobs_on_record(
 ) -> None:
     first = run_cli("demo", "--database-url", database.url)
     assert first.exit_code == 0, first.stderr
-    second = run_cli("demo", "--database-url", database.url)
+    refused = run_cli("demo", "--database-url", database.url)
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("Error: the demo would write a sample clinic"), (
+        "one line, and nothing else"
+    )
+    assert "--yes-this-is-not-production" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    second = run_cli("demo", "--yes-this-is-not-production", "--database-url", database.url)
     assert second.exit_code == 0, second.stderr
 
     assert first.stdout.startswith(
@@ -60,3 +68,19 @@ def test_demo_uses_the_embedded_default(hermetic_environment: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "Released 6 expired reservations" in result.stdout
     assert (hermetic_environment / ".config" / "slotgen" / "slotgen.db").exists()
+
+
+def test_demo_refuses_a_database_that_holds_a_schedule_and_writes_nothing(
+    database: DatabaseUnderTest,
+) -> None:
+    """A clinic's real database, named by an exported SLOTGEN_DATABASE_URL by mistake."""
+    facility = add_facility(database.engine, "Real clinic", "Europe/Berlin")
+    add_rule(database.engine, facility, add_doctor(database.engine), 1)
+    before = slot_keys(database.engine)
+
+    result = run_cli("demo", "--database-url", database.url)
+
+    assert result.exit_code == 2
+    assert "already holds a schedule" in result.stderr
+    assert slot_keys(database.engine) == before == []
+    assert run_rows(database.engine) == []

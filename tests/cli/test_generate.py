@@ -331,3 +331,36 @@ def test_writers_racing_without_the_job_lock_still_make_one_result(
     keys = slot_keys(database.engine)
     assert sum(report.created for report in reports) == len(keys) == 12 * 20 * 40
     assert len({(row[0], row[1]) for row in keys}) == len(keys)
+
+
+def test_a_rule_that_turns_bad_keeps_its_slots_until_fixed_or_deactivated(
+    database: DatabaseUnderTest,
+) -> None:
+    north = add_facility(database.engine, "North", "Europe/Berlin")
+    lee, kim = add_doctor(database.engine, "Dr. Lee"), add_doctor(database.engine, "Dr. Kim")
+    turns_bad = add_rule(database.engine, north, lee, 1, "09:00", "12:00", 30)
+    add_rule(database.engine, north, kim, 1, "09:00", "12:00", 30)
+    args = ("--start-date", "2027-03-01", "--days", "13")
+    generate_json(database, *args)
+    before = slot_keys(database.engine)
+    with database.engine.begin() as connection:
+        connection.execute(
+            update(availability_rules)
+            .where(availability_rules.c.id == turns_bad)
+            .values(slot_duration_minutes=0)
+        )
+
+    report = generate_json(database, *args, exit_code=1)
+
+    assert [row["id"] for row in report["bad_rows"]] == [turns_bad]
+    assert (report["removed"], report["updated"], report["created"]) == (0, 0, 0)
+    assert slot_keys(database.engine) == before, "the bad rule's open slots are kept"
+    with database.engine.begin() as connection:
+        connection.execute(
+            update(availability_rules)
+            .where(availability_rules.c.id == turns_bad)
+            .values(is_active=False)
+        )
+    deactivated = generate_json(database, *args)
+    assert deactivated["removed"] == len(before) // 2
+    assert {row[0] for row in slot_keys(database.engine)} == {kim}

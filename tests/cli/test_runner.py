@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import insert, text, update
 from sqlalchemy.engine import make_url
 
 from slotgen.db.schema import job_runs
@@ -33,6 +33,9 @@ from tests.factories import (
 from tests.helpers import CliResult, run_cli, run_installed, start_installed, wait_for
 
 LEASE_SECONDS = 3
+"""Short, for tests that wait for a killed run's lease to run out (waiting longer is safe)."""
+LONG_LEASE = 600
+"""For tests whose outcome must not depend on start-up time: they age heartbeats by hand."""
 SERVERS = ["postgresql", "mariadb"]
 
 
@@ -56,6 +59,16 @@ def runs(database: DatabaseUnderTest) -> list[Any]:
 
 def running(database: DatabaseUnderTest) -> bool:
     return any(row.status == "running" for row in runs(database))
+
+
+def age_heartbeats(database: DatabaseUnderTest, by: timedelta) -> None:
+    """Make every running row's heartbeat `by` older: the lease running out, without the wait."""
+    with database.engine.begin() as connection:
+        connection.execute(
+            update(job_runs)
+            .where(job_runs.c.status == "running")
+            .values(heartbeat_at=datetime.now(UTC) - by)
+        )
 
 
 def any_slot(database: DatabaseUnderTest) -> bool:
@@ -139,16 +152,18 @@ def test_generate_and_release_may_run_at_the_same_time(backlog: DatabaseUnderTes
 def test_lock_of_a_killed_run_is_free_at_once_on_servers_and_after_the_lease_on_sqlite(
     backlog: DatabaseUnderTest,
 ) -> None:
-    process = start(backlog, "release", "--batch-size", "1")
+    # A lease far longer than any start-up: the test moves the clock of the heartbeat
+    # itself, so how fast the machine is cannot matter.
+    process = start(backlog, "release", "--batch-size", "1", lease=LONG_LEASE)
     wait_for(lambda: running(backlog))
     kill(process)
 
-    right_away = run(backlog, "release", "--json")
+    right_away = run(backlog, "release", "--json", lease=LONG_LEASE)
 
     if backlog.backend == "sqlite":
         assert json.loads(right_away.stdout)["status"] == "skipped"
-        time.sleep(LEASE_SECONDS + 0.5)
-        after_lease = run(backlog, "release", "--json")
+        age_heartbeats(backlog, timedelta(seconds=LONG_LEASE + 1))
+        after_lease = run(backlog, "release", "--json", lease=LONG_LEASE)
         assert json.loads(after_lease.stdout)["status"] == "succeeded"
         expected = ["abandoned", "skipped", "succeeded"]
     else:
@@ -159,7 +174,7 @@ def test_lock_of_a_killed_run_is_free_at_once_on_servers_and_after_the_lease_on_
 
 @pytest.mark.parametrize(
     ("beat_seconds_ago", "sqlite_status"),
-    [(LEASE_SECONDS - 2, "skipped"), (LEASE_SECONDS + 1, "succeeded")],
+    [(60, "skipped"), (LONG_LEASE + 60, "succeeded")],
 )
 def test_lease_boundary(
     database: DatabaseUnderTest, beat_seconds_ago: int, sqlite_status: str
@@ -173,7 +188,7 @@ def test_lease_boundary(
                 job="release", status="running", started_at=beat, heartbeat_at=beat
             )
         )
-    result = run(database, "release", "--json")
+    result = run(database, "release", "--json", lease=LONG_LEASE)
     assert result.exit_code == 0, result.stderr
     status = json.loads(result.stdout)["status"]
     statuses = [row.status for row in runs(database)]

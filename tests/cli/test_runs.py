@@ -15,6 +15,7 @@ from tests.conftest import DatabaseUnderTest
 from tests.factories import add_run, utc
 from tests.helpers import CliResult, run_cli
 
+MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
@@ -185,6 +186,22 @@ def test_since_reads_a_date_without_offset_as_local_midnight(
 
     assert [run["id"] for run in local["runs"]] == [after]
     assert [run["id"] for run in explicit["runs"]] == [after, before]
+
+
+def test_since_reads_generates_date_words_as_that_local_midnight(
+    database: DatabaseUnderTest, kathmandu: None
+) -> None:
+    today = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    just_before_yesterday = add_run(database.engine, started_at=today - DAY - MINUTE)
+    yesterday_morning = add_run(database.engine, started_at=today - DAY + MINUTE)
+    this_morning = add_run(database.engine, started_at=today + MINUTE)
+
+    def ids(since: str) -> list[int]:
+        return sorted(run["id"] for run in runs_json(database, "--since", since)["runs"])
+
+    assert ids("yesterday") == ids("-1d") == [yesterday_morning, this_morning]
+    assert ids("today") == [this_morning]
+    assert just_before_yesterday in ids("-1w")
 
 
 def test_filters_narrow_the_runs_but_not_the_summary(
@@ -401,7 +418,7 @@ def test_prune_works_through_more_runs_than_one_batch(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("runs", "--since", "yesterday"), "Error: --since: bad time 'yesterday'"),
+        (("runs", "--since", "someday"), "Error: --since: bad time 'someday'"),
         (("runs", "--since", "7 days"), "Error: --since: bad time '7 days'"),
         (("runs", "--status", "done"), "Error: unknown status 'done'"),
         (("runs", "prune", "--older-than", "3 months"), "Error: --older-than: bad duration"),

@@ -236,6 +236,14 @@ def test_format_duration_drops_fractions_of_a_second() -> None:
     assert format_duration(timedelta(seconds=59.9)) == "59s"
 
 
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0.35, "350ms"), (0.0004, "1ms"), (0.999, "999ms"), (0, "0s")]
+)
+def test_format_duration_counts_milliseconds_under_a_second(seconds: float, shown: str) -> None:
+    """A release takes well under a second: "0s" would say it took nothing."""
+    assert format_duration(timedelta(seconds=seconds)) == shown
+
+
 def test_format_duration_shows_a_negative_span_as_zero() -> None:
     assert format_duration(timedelta(seconds=-5)) == "0s"
     assert format_duration(timedelta(days=-2)) == "0s"

@@ -41,6 +41,7 @@ def finished(
     error: str | None = None,
     retried: bool = False,
     attempt: int = 1,
+    stats: Mapping[str, Any] | None = None,
 ) -> RunRecord:
     """A run that ended `ago` before NOW after working for `took`."""
     ended = NOW - ago
@@ -53,6 +54,7 @@ def finished(
         error=error,
         retried=retried,
         attempt=attempt,
+        stats=stats,
     )
 
 
@@ -487,7 +489,19 @@ def test_a_running_runs_duration_is_so_far() -> None:
 
 def test_a_run_that_is_neither_finished_nor_running_has_no_duration() -> None:
     assert record(status=RunStatus.SKIPPED).duration(NOW) is None
-    assert record(status=RunStatus.ABANDONED).duration(NOW) is None
+
+
+def test_an_abandoned_run_lasted_until_its_last_heartbeat_not_until_it_was_marked() -> None:
+    started = NOW - hours(10)
+    run = record(
+        status=RunStatus.ABANDONED,
+        started_at=started,
+        heartbeat_at=started + timedelta(minutes=12),
+        finished_at=NOW,
+    )
+    assert run.duration(NOW) == timedelta(minutes=12)
+    before_any_beat = record(status=RunStatus.ABANDONED, started_at=started, finished_at=NOW)
+    assert before_any_beat.duration(NOW) == timedelta(0)
 
 
 def test_ended_at_is_the_finish_or_else_the_start() -> None:
@@ -558,3 +572,45 @@ def test_key_counts_of_missing_or_malformed_stats_are_empty() -> None:
     assert record(stats=None).key_counts == ""
     assert record(stats=not_a_mapping).key_counts == ""
     assert record(stats={"unchanged": 5}).key_counts == ""
+
+
+# attention --------------------------------------------------------------------------
+
+
+def test_a_success_that_skipped_bad_rows_and_found_conflicts_warns_once_per_kind() -> None:
+    run = finished(7, ago=hours(1), stats={"created": 10, "bad_rows": 2, "conflicts": 3})
+
+    health = health_of(run, max_age=MAX_AGE)
+
+    assert health.level is Level.WARNING
+    assert [problem.attention for problem in health.problems] == [True, True]
+    first, second = messages(health)
+    assert first.startswith("run 7 skipped 2 bad row(s)")
+    assert "slotgen runs show 7" in first
+    assert second.startswith("run 7 found 3 conflict(s)")
+    assert health.needs_attention_only
+
+
+def test_reservations_that_never_expire_ask_for_attention() -> None:
+    run = finished(4, ago=hours(1), job="release", stats={"released": 0, "never_expiring": 5})
+
+    (message,) = messages(health_of(run, job="release"))
+
+    assert message.startswith("run 4 met 5 reservation(s) without reserved_until")
+
+
+def test_a_later_clean_success_clears_the_attention() -> None:
+    bad = finished(1, ago=hours(5), stats={"bad_rows": 1})
+    clean = finished(2, ago=hours(1), stats={"bad_rows": 0, "conflicts": 0})
+
+    assert health_of(bad, clean, max_age=MAX_AGE).level is Level.OK
+
+
+def test_attention_next_to_a_late_job_is_not_attention_only() -> None:
+    run = finished(3, ago=hours(30), stats={"conflicts": 1})
+
+    health = health_of(run, max_age=MAX_AGE)
+
+    assert health.level is Level.WARNING
+    assert not health.needs_attention_only
+    assert any(problem.attention for problem in health.problems)

@@ -422,3 +422,34 @@ def test_error_excerpt_cuts_a_longer_first_line_with_an_ellipsis() -> None:
 
     assert len(excerpt) == ERROR_EXCERPT
     assert excerpt == line[: ERROR_EXCERPT - 1] + "…"
+
+
+def test_a_job_whose_only_warnings_are_bad_rows_or_conflicts_shows_attention() -> None:
+    page = dashboard(
+        run(1, started=ago(hours=1), stats={"created": 4, "conflicts": 2}),
+        run(2, job="release", started=ago(minutes=3)),
+    )
+
+    generate, release = page.jobs
+    assert (generate.badge, release.badge, page.badge) == ("attention", "healthy", "attention")
+    assert generate.level is Level.WARNING
+    assert generate.problems[0].startswith("run 1 found 2 conflict(s)")
+
+
+def test_a_late_job_beside_an_attention_one_makes_the_page_late() -> None:
+    page = dashboard(
+        run(1, started=ago(hours=1), stats={"bad_rows": 1}),
+        run(2, job="release", started=ago(minutes=22)),
+    )
+
+    assert [panel.badge for panel in page.jobs] == ["attention", "late"]
+    assert page.badge == "late"
+
+
+def test_skipped_runs_did_no_work_and_draw_no_duration_bar() -> None:
+    panel = dashboard(
+        run(1, started=ago(hours=3)),
+        run(2, RunStatus.SKIPPED, started=ago(hours=2), took=timedelta(0)),
+    ).jobs[0]
+
+    assert [bar.run_id for bar in panel.durations] == [1]
