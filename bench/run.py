@@ -12,6 +12,7 @@ and extrapolated (said so in the table). The benchmark wipes the database it is 
 """
 
 import argparse
+import csv
 import gc
 import json
 import os
@@ -19,12 +20,14 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, text, update
@@ -58,7 +61,7 @@ SERVER_URLS = {
 }
 COPY_TYPES = ["int4", "timestamp", "timestamp", "int4", "int4", "int4", "timestamp", "timestamp"]
 """The binary COPY types of SLOT_COLUMNS."""
-SCENARIOS = ("fresh", "rerun", "daily", "exception", "release", "memory")
+SCENARIOS = ("fresh", "rerun", "daily", "exception", "release", "memory", "import")
 
 
 @dataclass(frozen=True)
@@ -373,6 +376,8 @@ def run_backend(backend: str, url: str, workload: Workload, args: argparse.Names
             large = Workload(doctors=workload.doctors * 4, days=workload.days * 3)
             large_row = _memory(backend, url, large, "W-large")
             rows.append(large_row)
+    if "import" in scenarios:
+        rows += _imports(backend, url, args.import_rows)
     return rows
 
 
@@ -521,6 +526,102 @@ def _memory(backend: str, url: str, workload: Workload, name: str) -> Row:
     return row
 
 
+# --- import ------------------------------------------------------------------------------
+
+_WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def _import_schedule(rows: int) -> dict[str, list[dict[str, Any]]]:
+    """`rows` rows: a facility per 2,000 rows, a doctor per 100, rules for the rest."""
+    facility_count = max(1, rows // 2000)
+    doctor_count = max(1, rows // 100)
+    return {
+        "facilities": [
+            {"id": n, "name": f"Facility {n}", "timezone": ZONES[n % len(ZONES)]}
+            for n in range(1, facility_count + 1)
+        ],
+        "doctors": [{"id": n, "name": f"Doctor {n}"} for n in range(1, doctor_count + 1)],
+        "availability_rules": [
+            {
+                "id": n + 1,
+                "facility_id": 1 + n % facility_count,
+                "doctor_id": 1 + n % doctor_count,
+                "day_of_week": _WEEKDAYS[n % 7],
+                "start_time": f"{8 + n % 8:02d}:00",
+                "end_time": f"{10 + n % 8:02d}:30",
+                "slot_duration_minutes": 15,
+                "buffer_minutes": 5,
+                "valid_from": "2027-01-01",
+                "valid_until": "2027-12-31",
+                "is_active": n % 3 != 0,
+            }
+            for n in range(max(1, rows - facility_count - doctor_count))
+        ],
+    }
+
+
+def _import_files(folder: Path, kind: str, rows: int) -> list[Path]:
+    """The schedule as one JSON file (indented, as people and tools write it) or CSV files."""
+    folder.mkdir()
+    tables = _import_schedule(rows)
+    if kind == "JSON":
+        path = folder / "schedule.json"
+        path.write_text(json.dumps(tables, indent=2))
+        return [path]
+    paths = []
+    for table, table_rows in tables.items():
+        path = folder / f"{table}.csv"
+        with path.open("w", newline="") as file:
+            writer = csv.DictWriter(file, list(table_rows[0]))
+            writer.writeheader()
+            writer.writerows(table_rows)
+        paths.append(path)
+    return paths
+
+
+def _import_peak(url: str, paths: Sequence[Path]) -> tuple[float, dict[str, Any], int]:
+    """Seconds, the --json report and peak RSS (kB) of `slotgen import` into emptied tables."""
+    engine = open_engine(url)
+    wipe(engine)
+    engine.dispose()
+    command = [sys.executable, "-c", MEASURE, "-q", "import", *map(str, paths)]
+    command += ["--database-url", url, "--json"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    return seconds, json.loads(done.stdout), int(done.stderr.strip().splitlines()[-1])
+
+
+def _imports(backend: str, url: str, rows: int) -> list[Row]:
+    """Peak RSS of a whole `slotgen import` of a large JSON file, and of the same as CSV.
+
+    The growth is also given over the same command on a file with a row per table: that
+    much every import costs, whatever the file (interpreter, SQLAlchemy, Alembic, the
+    connection).
+    """
+    result = []
+    with tempfile.TemporaryDirectory() as temporary:
+        for kind in ("JSON", "CSV"):
+            folder = Path(temporary) / kind
+            folder.mkdir()
+            baseline = _import_peak(url, _import_files(folder / "one", kind, 3))[2]
+            paths = _import_files(folder / "large", kind, rows)
+            size = sum(path.stat().st_size for path in paths) / 1024
+            seconds, report, peak = _import_peak(url, paths)
+            row = Row(backend, f"import {kind}, {rows:,} rows", [seconds], report["inserted"])
+            row.rss_mb = peak / 1024
+            growth = (peak - baseline) / size
+            row.note = (
+                f"file {size / 1024:.1f} MB: peak {peak / size:.1f}x the file, {growth:.1f}x "
+                f"over a one-row import ({baseline / 1024:.0f} MB); whole CLI process"
+            )
+            result.append(row)
+    engine = open_engine(url)
+    wipe(engine)
+    engine.dispose()
+    return result
+
+
 def markdown(rows: Sequence[Row]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
@@ -538,6 +639,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--peer-doctors", type=int, default=25)
     parser.add_argument("--large", action="store_true", help="Also W-large's peak memory.")
+    parser.add_argument("--import-rows", type=int, default=100_000, help="Rows of the import file.")
     args = parser.parse_args()
     args.scenario = args.scenario.split(",")
     workload = Workload(args.doctors, args.days)

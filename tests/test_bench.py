@@ -25,6 +25,8 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
             "1",
             "--peer-doctors",
             "1",
+            "--import-rows",
+            "60",
         ],
         capture_output=True,
         text=True,
@@ -45,6 +47,8 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
         "exception added, re-run",
         "release, 1% expired",
         "memory, fresh W",
+        "import JSON, 60 rows",
+        "import CSV, 60 rows",
     }
     for cells in table.values():
         assert float(cells[2]) >= 0, cells
@@ -56,3 +60,8 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
     assert released is not None
     assert int(released.group(1)) > 0
     assert float(table["memory, fresh W"][7]) > 0
+    for kind in ("JSON", "CSV"):
+        cells = table[f"import {kind}, 60 rows"]
+        assert cells[4], "rows per second: every row was imported"
+        assert float(cells[7]) > 0
+        assert re.search(r"peak \d+\.\dx the file, -?\d+\.\dx over a one-row import", cells[8])

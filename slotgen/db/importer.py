@@ -6,7 +6,7 @@ table's sequence, so after inserting explicit ids the sequence is moved past the
 the booking app's next insert would collide with an imported row.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from slotgen.db.schema import (
     services,
 )
 from slotgen.importing.columns import TABLES
+from slotgen.importing.ids import IdSet
 from slotgen.importing.rows import CleanRow
 
 SCHEDULE_TABLES: dict[str, Table] = {
@@ -27,43 +28,130 @@ SCHEDULE_TABLES: dict[str, Table] = {
     for table in (facilities, doctors, services, availability_rules, availability_exceptions)
 }
 assert tuple(SCHEDULE_TABLES) == TABLES
+_ID_BATCH = 10_000
 
 
-def existing_ids(connection: Connection) -> dict[str, set[int]]:
-    """Every id of the schedule tables: small tables, read once per import."""
+def existing_ids(connection: Connection) -> dict[str, IdSet]:
+    """Every id of the schedule tables, read once per import.
+
+    Streamed from the cursor into compact sets: a table of a large earlier import holds as
+    many ids as the file has rows, and a driver's buffered rows would hold them again.
+    """
     return {
-        name: set(connection.scalars(select(table.c.id))) for name, table in SCHEDULE_TABLES.items()
+        name: IdSet(connection.scalars(select(table.c.id).execution_options(yield_per=_ID_BATCH)))
+        for name, table in SCHEDULE_TABLES.items()
     }
+
+
+BATCH = 1000
+"""Rows per executemany: big enough for the drivers' bulk paths, small enough to hold."""
 
 
 def upsert(
     connection: Connection,
-    rows: Sequence[CleanRow],
-    existing: dict[str, set[int]],
+    rows: Iterable[CleanRow],
+    existing: Mapping[str, Set[int]],
     now: datetime,
+    batch: int = BATCH,
 ) -> dict[str, tuple[int, int]]:
-    """Write `rows` (in table order); per table, how many were (inserted, updated).
+    """Write `rows`; per table, how many were (inserted, updated).
 
-    `existing` must have been read in this same transaction.
+    The rows come in writing order (tables in `TABLES` order, within a table the rows with
+    an id before those without): they are read as they are written, `batch` at a time,
+    so a large import never holds more than a batch. `existing` must have been read in
+    this same transaction.
     """
-    counts: dict[str, tuple[int, int]] = {}
-    for name, table in SCHEDULE_TABLES.items():
-        mine = [row for row in rows if row.table == name]
-        updates = [row for row in mine if row.id is not None and row.id in existing[name]]
-        with_id = [row for row in mine if row.id is not None and row.id not in existing[name]]
-        without_id = [row for row in mine if row.id is None]
-        if updates:
-            connection.execute(
-                update(table).where(table.c.id == bindparam("row_id")),
-                [{**row.values, "row_id": row.id, "updated_at": now} for row in updates],
-            )
-        if with_id:
-            connection.execute(insert(table), [{**row.values, "id": row.id} for row in with_id])
-            _move_sequence_past(connection, table)
-        if without_id:
-            connection.execute(insert(table), [dict(row.values) for row in without_id])
-        counts[name] = (len(with_id) + len(without_id), len(updates))
+    counts: dict[str, tuple[int, int]] = dict.fromkeys(SCHEDULE_TABLES, (0, 0))
+    writer: _TableWriter | None = None
+    for row in rows:
+        if writer is None or writer.name != row.table:
+            if writer is not None:
+                counts[writer.name] = writer.finish()
+            if writer is not None and TABLES.index(row.table) < TABLES.index(writer.name):
+                raise ValueError(f"{row.table} rows after {writer.name} rows: not in TABLES order")
+            mine = existing.get(row.table, frozenset())
+            writer = _TableWriter(connection, row.table, mine, now, batch)
+        writer.add(row)
+    if writer is not None:
+        counts[writer.name] = writer.finish()
     return counts
+
+
+class _TableWriter:
+    """One table's rows in batches: updates and inserts by id, then rows without an id.
+
+    The order is today's contract with the database's id counters: every given id is
+    inserted (and on PostgreSQL the sequence moved past it) before any row gets an id
+    from the database, so a generated id never takes one the input gives.
+    """
+
+    def __init__(
+        self, connection: Connection, name: str, existing: Set[int], now: datetime, batch: int
+    ) -> None:
+        self.name = name
+        self._connection = connection
+        self._table = SCHEDULE_TABLES[name]
+        self._existing = existing
+        self._now = now
+        self._batch = batch
+        self._updates: list[dict[str, Any]] = []
+        self._with_id: list[dict[str, Any]] = []
+        self._without_id: list[dict[str, Any]] = []
+        self._inserted = 0
+        self._updated = 0
+        self._sequence_behind = False
+        self._without_id_begun = False
+
+    def add(self, row: CleanRow) -> None:
+        if row.id is None:
+            if not self._without_id_begun:
+                self._flush_with_ids()
+                self._move_sequence()
+                self._without_id_begun = True
+            self._without_id.append(dict(row.values))
+            if len(self._without_id) >= self._batch:
+                self._flush_without_ids()
+            return
+        if self._without_id_begun:
+            raise ValueError(f"a {self.name} row with an id after rows without one")
+        if row.id in self._existing:
+            self._updates.append({**row.values, "row_id": row.id, "updated_at": self._now})
+        else:
+            self._with_id.append({**row.values, "id": row.id})
+        if len(self._updates) >= self._batch or len(self._with_id) >= self._batch:
+            self._flush_with_ids()
+
+    def finish(self) -> tuple[int, int]:
+        """Write what is left; (inserted, updated) for the table."""
+        self._flush_with_ids()
+        self._move_sequence()
+        self._flush_without_ids()
+        return self._inserted, self._updated
+
+    def _flush_with_ids(self) -> None:
+        table = self._table
+        if self._updates:
+            self._connection.execute(
+                update(table).where(table.c.id == bindparam("row_id")), self._updates
+            )
+            self._updated += len(self._updates)
+            self._updates = []
+        if self._with_id:
+            self._connection.execute(insert(table), self._with_id)
+            self._inserted += len(self._with_id)
+            self._sequence_behind = True
+            self._with_id = []
+
+    def _flush_without_ids(self) -> None:
+        if self._without_id:
+            self._connection.execute(insert(self._table), self._without_id)
+            self._inserted += len(self._without_id)
+            self._without_id = []
+
+    def _move_sequence(self) -> None:
+        if self._sequence_behind:
+            _move_sequence_past(self._connection, self._table)
+            self._sequence_behind = False
 
 
 def _move_sequence_past(connection: Connection, table: Table) -> None:

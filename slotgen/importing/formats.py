@@ -3,20 +3,28 @@
 TOML and JSON carry no positions after parsing, so row and key lines are recovered by
 scanning the text; when that fails (a TOML inline array, say) the row is named by its
 index instead, `FILE:rules[3]`.
+
+JSON and CSV files can be large (a whole network's rules exported by a script), so their
+rows are read lazily, one at a time, each time the checks or the writer ask: a reader
+holds a way to open the text again (`OpenText`), never the rows. TOML files are written
+by hand and small; they are parsed whole with `tomllib`.
 """
 
 import csv
 import io
-import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TextIO
 
 from slotgen.core.model import RULES_TABLE
 from slotgen.importing.columns import TABLE_NAMES, TABLES, column_problem
-from slotgen.importing.rows import Parsed, Problem, SourceRow, Where
+from slotgen.importing.jsonstream import JsonError, KeyLines, Member, Window, elements, members
+from slotgen.importing.rows import Parsed, Problem, RowList, RowSource, SourceRow, Where
+
+OpenText = Callable[[], TextIO]
+"""Opens the file's text afresh, from its beginning: the lazy readers read it more than once."""
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _TOML_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*\]\]")
@@ -25,16 +33,29 @@ _TOML_MULTILINE_QUOTES = ('"""', "'''")
 _TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+|\"[^\"]*\")\s*=")
 
 
-def parse_file(name: str, text: str) -> Parsed:
-    """Read one file by its extension: .toml and .json hold any tables, .csv one table."""
+def open_file(name: str, open_text: OpenText) -> tuple[RowSource, list[Problem]]:
+    """One file by its extension: its rows, and the problems found just reading it.
+
+    The file is read through once here, so a file that cannot be read is refused before
+    any row is checked; its rows are read again whenever they are asked for.
+    """
     suffix = PurePath(name).suffix.lower()
     if suffix == ".toml":
-        return parse_toml(name, text)
+        with open_text() as stream:
+            parsed = parse_toml(name, stream.read())
+        return RowList(parsed.rows), parsed.problems
     if suffix == ".json":
-        return parse_json(name, text)
+        json_file = JsonFile(name, open_text)
+        return json_file, json_file.problems
     if suffix == ".csv":
-        return parse_csv(name, text)
-    return Parsed(problems=[Problem(Where(name), "unknown file type: use .toml, .json or .csv")])
+        csv_file = CsvFile(name, open_text)
+        return csv_file, csv_file.problems
+    return RowList(()), [Problem(Where(name), "unknown file type: use .toml, .json or .csv")]
+
+
+def parse_file(name: str, text: str) -> Parsed:
+    """Read one file by its extension: .toml and .json hold any tables, .csv one table."""
+    return _parsed(*open_file(name, _opener(text)))
 
 
 def parse_toml(name: str, text: str) -> Parsed:
@@ -49,61 +70,159 @@ def parse_toml(name: str, text: str) -> Parsed:
 
 
 def parse_json(name: str, text: str) -> Parsed:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Parsed(problems=[Problem(Where(name, exc.lineno), f"not valid JSON: {exc.msg}")])
-    if not isinstance(document, dict):
-        return Parsed(problems=[Problem(Where(name, 1), "expected an object of tables")])
-    return _tables(name, document, _json_lines(text))
+    json_file = JsonFile(name, _opener(text))
+    return _parsed(json_file, json_file.problems)
 
 
 def parse_csv(name: str, text: str) -> Parsed:
     """One table per file, named by the file (doctors.csv); empty cells are left out."""
-    table = TABLE_NAMES.get(PurePath(name).stem.lower())
-    if table is None:
-        return Parsed(
-            problems=[
-                Problem(
-                    Where(name, 1),
-                    f"cannot tell the table from the file name: name it after one of "
-                    f"{', '.join(TABLES)} (e.g. {RULES_TABLE}.csv)",
+    csv_file = CsvFile(name, _opener(text))
+    return _parsed(csv_file, csv_file.problems)
+
+
+def _opener(text: str) -> OpenText:
+    # newline="": the text is read as given, line ends and all
+    return lambda: io.StringIO(text, newline="")
+
+
+def _parsed(source: RowSource, problems: list[Problem]) -> Parsed:
+    return Parsed(list(source.rows()), problems)
+
+
+class JsonFile:
+    """A JSON object of tables, each a list of row objects, read one row at a time.
+
+    Reading it through once (here) finds every problem `json.loads` and the checks of
+    the tables' shape would, and where each table's list begins; `rows` then goes
+    straight to the lists it needs.
+    """
+
+    def __init__(self, name: str, open_text: OpenText) -> None:
+        self.name = name
+        self._open = open_text
+        self.problems: list[Problem] = []
+        self._tables: list[tuple[str, Member]] = []
+        with open_text() as stream:
+            window = Window(stream)
+            try:
+                found = members(window)
+            except JsonError as exc:
+                where = Where(name, window.line_of(exc.position))
+                self.problems.append(Problem(where, f"not valid JSON: {exc.message}"))
+                return
+        if found is None:
+            self.problems.append(Problem(Where(name, 1), "expected an object of tables"))
+            return
+        first: dict[str, Member] = {}
+        for member in found:
+            key = member.key
+            key_where = Where(name, member.first_row_line, key)
+            table = TABLE_NAMES.get(key)
+            if key in first:
+                # json.loads would keep the last list and silently drop the first
+                self.problems.append(
+                    Problem(
+                        Where(name, member.key_line),
+                        f"table {key!r} is given twice (first at "
+                        f"{Where(name, first[key].key_line)}): put all its rows in one list",
+                    )
                 )
-            ]
-        )
-    parsed = Parsed()
-    # strict: a quote that is never closed is an error, not a cell that swallows every
-    # row after it
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), strict=True)
-    last = 0
-    try:
-        header = [cell.strip() for cell in next(reader, [])]
-        header_where = Where(name, reader.line_num or 1)
-        for column in header:
-            if problem := column_problem(table, column):
-                parsed.problems.append(Problem(header_where, problem))
-        known = {column for column in header if column_problem(table, column) is None}
-        last = reader.line_num
-        for cells in reader:
-            where = Where(name, last + 1)
-            last = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(header):
-                parsed.problems.append(
-                    Problem(where, f"{len(cells)} cells but the header names {len(header)}")
+            elif table is None:
+                self.problems.append(
+                    Problem(key_where, f"unknown table {key!r}: use {', '.join(TABLE_NAMES)}")
                 )
-                continue
-            values = {
-                column: cell
-                for column, cell in zip(header, cells, strict=False)
-                if column in known and cell.strip()
-            }
-            parsed.rows.append(SourceRow(table, where, values))
-    except csv.Error as exc:
-        # Reported where the row that cannot be read begins: that is where its quote opened.
-        parsed.problems.append(Problem(Where(name, last + 1), f"not valid CSV: {exc}"))
-    return parsed
+            elif not member.rows:
+                self.problems.append(Problem(key_where, f"{key} must be a list of rows (tables)"))
+            else:
+                self._tables.append((table, member))
+            first.setdefault(key, member)
+
+    def rows(self, table: str | None = None) -> Iterator[SourceRow]:
+        wanted = [(name, member) for name, member in self._tables if table in (None, name)]
+        if not wanted:
+            return
+        with self._open() as stream:
+            window = Window(stream)
+            for name, member in wanted:
+                window.skip_to(member.start, member.start_line)
+                for index, (start, values, end) in enumerate(elements(window, member.start)):
+                    line = window.line_of(start)
+                    text = window.text[start - window.base : end - window.base]
+                    where = Where(self.name, line, f"{member.key}[{index}]")
+                    yield SourceRow(name, where, values, KeyLines(text, line))
+
+
+class CsvFile:
+    """One table per file, named by the file (doctors.csv); empty cells are left out.
+
+    `csv.reader` reads a line at a time, so the file is simply read again for each pass.
+    """
+
+    def __init__(self, name: str, open_text: OpenText) -> None:
+        self.name = name
+        self._open = open_text
+        self.table = TABLE_NAMES.get(PurePath(name).stem.lower())
+        self.problems = [event for event in self._read(rows=False) if isinstance(event, Problem)]
+
+    def rows(self, table: str | None = None) -> Iterator[SourceRow]:
+        if table in (None, self.table):
+            for event in self._read():
+                if isinstance(event, SourceRow):
+                    yield event
+
+    def _read(self, rows: bool = True) -> Iterator[SourceRow | Problem]:
+        """The problems of the file and (unless not `rows`) its rows, in file order."""
+        name, table = self.name, self.table
+        if table is None:
+            yield Problem(
+                Where(name, 1),
+                f"cannot tell the table from the file name: name it after one of "
+                f"{', '.join(TABLES)} (e.g. {RULES_TABLE}.csv)",
+            )
+            return
+        with self._open() as stream:
+            # strict: a quote that is never closed is an error, not a cell that swallows
+            # every row after it
+            reader = csv.reader(_without_bom(stream), strict=True)
+            last = 0
+            try:
+                header = [cell.strip() for cell in next(reader, [])]
+                header_where = Where(name, reader.line_num or 1)
+                for column in header:
+                    if problem := column_problem(table, column):
+                        yield Problem(header_where, problem)
+                known = {column for column in header if column_problem(table, column) is None}
+                last = reader.line_num
+                for cells in reader:
+                    where = Where(name, last + 1)
+                    last = reader.line_num
+                    if not any(cell.strip() for cell in cells):
+                        continue
+                    if len(cells) > len(header):
+                        yield Problem(
+                            where, f"{len(cells)} cells but the header names {len(header)}"
+                        )
+                        continue
+                    if not rows:
+                        continue
+                    values = {
+                        column: cell
+                        for column, cell in zip(header, cells, strict=False)
+                        if column in known and cell.strip()
+                    }
+                    yield SourceRow(table, where, values)
+            except csv.Error as exc:
+                # Reported where the row that cannot be read begins: that is where its
+                # quote opened.
+                yield Problem(Where(name, last + 1), f"not valid CSV: {exc}")
+
+
+def _without_bom(stream: TextIO) -> Iterator[str]:
+    """The lines of `stream`, without a UTF-8 byte order mark (a spreadsheet export has one)."""
+    first = stream.readline()
+    if first:
+        yield first.removeprefix("\ufeff")
+    yield from stream
 
 
 RowLines = dict[str, list[tuple[int, dict[str, int]]]]
@@ -154,46 +273,4 @@ def _toml_lines(text: str) -> RowLines:
             current = None
         elif current is not None and (key := _TOML_KEY.match(line)):
             current.setdefault(key[1].strip('"'), number)
-    return found
-
-
-def _json_lines(text: str) -> RowLines:
-    """Where each row object of {"table": [{...}, ...]} and its keys are.
-
-    A small scanner over the JSON text (already known to be valid): strings are skipped
-    whole, and only the nesting object > array > object is of interest.
-    """
-    found: RowLines = {}
-    stack: list[str] = []
-    line = 1
-    table: str | None = None
-    row: dict[str, int] | None = None
-    last_string: str | None = None
-    position = 0
-    while position < len(text):
-        char = text[position]
-        if char == "\n":
-            line += 1
-        elif char == '"':
-            end = position + 1
-            while text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            last_string = json.loads(text[position : end + 1])
-            line += text.count("\n", position, end)
-            position = end
-        elif char == ":" and last_string is not None:
-            if len(stack) == 1:
-                table = last_string
-            elif len(stack) == 3 and row is not None:
-                row.setdefault(last_string, line)
-        elif char in "{[":
-            if char == "{" and stack == ["{", "["] and table is not None:
-                row = {}
-                found.setdefault(table, []).append((line, row))
-            stack.append(char)
-        elif char in "}]":
-            stack.pop()
-        if char != '"':
-            last_string = None if char not in " \t\r\n:" else last_string
-        position += 1
     return found

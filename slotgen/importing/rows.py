@@ -5,9 +5,9 @@ look for it, `FILE:LINE: message`, and all of them at once: a fix-one-rerun loop
 hundred rows is how imports get abandoned half done.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,31 @@ class CleanRow:
     where: Where
     id: int | None
     values: Mapping[str, Any]
+
+
+class RowSource(Protocol):
+    """A file's rows, read afresh on every call.
+
+    A large schedule is never held as Python objects: the checks read the rows once to
+    check them and the writer once more per table, so a source is asked for its rows
+    several times and must give the same rows, in the same order, each time.
+    """
+
+    def rows(self, table: str | None = None) -> Iterator[SourceRow]:
+        """Every row in file order, or only those of `table`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RowList:
+    """Rows already in memory: a TOML file (small, and parsed whole) or rows built in code."""
+
+    items: Sequence[SourceRow]
+
+    def rows(self, table: str | None = None) -> Iterator[SourceRow]:
+        if table is None:
+            return iter(self.items)
+        return (row for row in self.items if row.table == table)
 
 
 @dataclass(slots=True)

@@ -4,22 +4,26 @@ The ids the checks rely on (does facility 3 exist?) are read in the transaction 
 writes, so what was checked is what gets written.
 """
 
+import codecs
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
 from slotgen.db import importer as store
 from slotgen.db.database import Database
 from slotgen.errors import BadInput
-from slotgen.importing.checks import check_rows, ordered
+from slotgen.importing.checks import check_sources, rows_to_write
 from slotgen.importing.columns import TABLES
-from slotgen.importing.formats import parse_file
-from slotgen.importing.rows import Problem, SourceRow
+from slotgen.importing.formats import open_file
+from slotgen.importing.rows import Problem, RowList, RowSource, SourceRow
 
+_CHUNK = 1 << 20
 SHORT_NAMES = {"availability_rules": "rules", "availability_exceptions": "exceptions"}
 SINGULAR = {
     "facilities": "facility",
@@ -86,25 +90,45 @@ class ImportRequest:
 
 def import_schedule(database: Database, request: ImportRequest, now: datetime) -> ImportReport:
     """The `slotgen import` use case: a report with problems has written nothing."""
-    rows, problems = read_files(request.files)
-    return import_rows(database.engine, rows, now, dry_run=request.dry_run, problems=problems)
+    sources, problems = read_files(request.files)
+    return import_sources(database.engine, sources, now, dry_run=request.dry_run, problems=problems)
 
 
-def read_files(paths: Sequence[Path]) -> tuple[list[SourceRow], list[Problem]]:
-    """Every row of every file, and every problem found just reading them."""
-    rows: list[SourceRow] = []
+def read_files(paths: Sequence[Path]) -> tuple[list[RowSource], list[Problem]]:
+    """The rows of every file, and every problem found just reading them.
+
+    Each file's bytes are held (its size once), never its rows: the readers decode the
+    text again for every pass, and since the bytes do not change, the rows written are
+    the rows checked even if the file is edited meanwhile.
+    """
+    sources: list[RowSource] = []
     problems: list[Problem] = []
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadInput(f"{path} is not UTF-8 text: {exc.reason}") from None
+            data = path.read_bytes()
         except OSError as exc:
             raise BadInput(f"cannot read {path}: {exc.strerror}") from None
-        parsed = parse_file(str(path), text)
-        rows.extend(parsed.rows)
-        problems.extend(parsed.problems)
-    return rows, problems
+        try:
+            _check_utf8(data)
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{path} is not UTF-8 text: {exc.reason}") from None
+        source, found = open_file(str(path), partial(_text, data))
+        sources.append(source)
+        problems.extend(found)
+    return sources, problems
+
+
+def _check_utf8(data: bytes) -> None:
+    """Raise UnicodeDecodeError as decoding `data` whole would, without a copy of it as text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        decoder.decode(view[start : start + _CHUNK], final=start + _CHUNK >= len(view))
+
+
+def _text(data: bytes) -> TextIO:
+    """The text as `Path.read_text` reads it (universal newlines), a chunk at a time."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
 
 
 def import_rows(
@@ -115,26 +139,35 @@ def import_rows(
     dry_run: bool = False,
     problems: Sequence[Problem] = (),
 ) -> ImportReport:
+    """`import_sources` for rows already in memory (the demo's sample and dated rows)."""
+    return import_sources(engine, [RowList(list(rows))], now, dry_run=dry_run, problems=problems)
+
+
+def import_sources(
+    engine: Engine,
+    sources: Sequence[RowSource],
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    problems: Sequence[Problem] = (),
+) -> ImportReport:
     """Check every row, then write them all in one transaction, or write nothing.
 
-    A report with problems has written nothing; so has a dry run.
+    A report with problems has written nothing; so has a dry run. The sources are read
+    once to check and again to write, table by table, so memory does not grow with them.
     """
     report = ImportReport(dry_run=dry_run, problems=list(problems))
     with engine.connect() as connection:
         existing = store.existing_ids(connection)
-        checked = check_rows(rows, existing)
+        checked = check_sources(sources, existing)
         report.problems.extend(checked.problems)
-        clean = ordered(checked.rows)
         if report.problems:
             connection.rollback()
             return report
         if dry_run:
-            for table in TABLES:
-                mine = [row for row in clean if row.table == table]
-                updated = sum(1 for row in mine if row.id is not None and row.id in existing[table])
-                report.counts[table] = (len(mine) - updated, updated)
+            report.counts = checked.counts
             connection.rollback()
             return report
-        report.counts = store.upsert(connection, clean, existing, now)
+        report.counts = store.upsert(connection, rows_to_write(sources, checked), existing, now)
         connection.commit()
     return report

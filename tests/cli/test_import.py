@@ -443,3 +443,184 @@ def test_dry_run_counts_and_writes_nothing(database: DatabaseUnderTest, tmp_path
     assert counts["tables"]["facilities"] == {"inserted": 1, "updated": 1}
     assert stored(database)["facilities"] == [(1, "Before", "UTC")]
     assert stored(database)["doctors"] == []
+
+
+# --------------------------------------------------------------------------------------
+# Large files: read a row at a time, written in batches, still all or nothing
+
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def large_schedule(rules: int) -> dict[str, list[dict[str, Any]]]:
+    """`rules` rules across 40 facilities and 400 doctors, every optional column varied.
+
+    A tenth of the rules have no id (the database picks theirs), and the tables come in
+    the file after the rules that refer to them.
+    """
+    zones = ("Europe/Berlin", "Asia/Kathmandu", "America/New_York", "UTC")
+    schedule: dict[str, list[dict[str, Any]]] = {"availability_rules": []}
+    for n in range(rules):
+        hour = 6 + n % 12
+        rule: dict[str, Any] = {
+            "facility_id": 1 + n % 40,
+            "doctor_id": 1 + n % 400,
+            "day_of_week": WEEKDAYS[n % 7] if n % 2 else n % 7,
+            "start_time": f"{hour:02d}:{n % 4 * 15:02d}",
+            "end_time": f"{hour + 2:02d}:00",
+            "slot_duration_minutes": 10 + n % 50,
+            "buffer_minutes": n % 5,
+            "valid_from": f"2027-{1 + n % 12:02d}-01",
+            "is_active": n % 3 != 0,
+        }
+        if n % 10:
+            rule["id"] = n + 1
+        if n % 4 == 0:
+            rule["service_id"] = 1 + n % 3
+        schedule["availability_rules"].append(rule)
+    schedule["services"] = [{"id": n, "name": f"Service {n}"} for n in range(1, 4)]
+    schedule["doctors"] = [{"id": n, "name": f"Doctor {n}"} for n in range(1, 401)]
+    schedule["facilities"] = [
+        {"id": n, "name": f"Facility {n}", "timezone": zones[n % 4]} for n in range(1, 41)
+    ]
+    return schedule
+
+
+def as_stored(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """A rule of `large_schedule` as the table holds it, without its id."""
+    day = rule["day_of_week"]
+    return (
+        rule["facility_id"],
+        rule["doctor_id"],
+        rule.get("service_id"),
+        WEEKDAYS.index(day) if isinstance(day, str) else day,
+        time.fromisoformat(rule["start_time"]),
+        time.fromisoformat(rule["end_time"]),
+        rule["slot_duration_minutes"],
+        rule["buffer_minutes"],
+        date.fromisoformat(rule["valid_from"]),
+        None,
+        rule["is_active"],
+    )
+
+
+def test_a_large_json_file_round_trips_exactly_to_the_tables(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    schedule = large_schedule(20_000)
+    [path] = write_json(tmp_path, schedule)
+
+    result = import_(database, path)
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == (
+        "Imported 40 facilities, 400 doctors, 3 services, 20,000 rules, 0 exceptions "
+        "(inserted 20,443, updated 0)"
+    )
+    rows = stored(database)
+    assert rows["facilities"] == [tuple(f.values()) for f in schedule["facilities"]]
+    assert rows["doctors"] == [tuple(d.values()) for d in schedule["doctors"]]
+    assert rows["services"] == [(n, f"Service {n}", None) for n in range(1, 4)]
+    given = {rule["id"]: as_stored(rule) for rule in schedule["availability_rules"] if "id" in rule}
+    by_id = {row[0]: row[1:] for row in rows["availability_rules"]}
+    assert {row_id: by_id[row_id] for row_id in given} == given
+    new_ids = sorted(set(by_id) - set(given))
+    assert min(new_ids) > max(given), "a generated id never takes one the file gives"
+    assert [by_id[row_id] for row_id in new_ids] == [
+        as_stored(rule) for rule in schedule["availability_rules"] if "id" not in rule
+    ]
+
+    again = import_(database, "--json", path)
+
+    assert json.loads(again.stdout)["tables"]["availability_rules"] == {
+        "inserted": 2_000,
+        "updated": 18_000,
+    }
+    assert {row[0]: row[1:] for row in stored(database)["availability_rules"]}.items() >= (
+        given.items()
+    )
+
+
+def test_a_problem_on_the_last_row_of_a_large_file_writes_nothing(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    schedule = large_schedule(20_000)
+    schedule["facilities"].append({"id": 41, "name": "Late", "timezone": "Mars/Base"})
+    [path] = write_json(tmp_path, schedule)
+    mars = next(n for n, line in enumerate(path.read_text().splitlines(), 1) if "Mars" in line)
+
+    result = import_(database, path)
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}:{mars}: timezone: unknown time zone 'Mars/Base': use an IANA name such as "
+        "Europe/Berlin",
+        "Error: 1 problem in the input; nothing was imported",
+    ]
+    assert nothing_stored(database)
+
+
+def test_a_reference_to_an_id_no_row_defines_is_found_after_the_last_row(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    schedule = large_schedule(3_000)
+    schedule["doctors"].pop(41)  # doctor 42, whom rules 42, 442, ... refer to
+    [path] = write_json(tmp_path, schedule)
+    text = path.read_text().splitlines()
+
+    result = import_(database, path)
+
+    assert result.exit_code == 2
+    problems = result.stderr.splitlines()[:-1]
+    assert len(problems) == 8
+    for problem, n in zip(problems, range(41, 3_000, 400), strict=True):
+        line = int(problem.split(":")[1])
+        assert text[line - 1].strip() == '"doctor_id": 42,', problem
+        assert problem.endswith(
+            "doctor_id: no doctors row with id 42, neither in the input nor in the database"
+        )
+        assert f'"slot_duration_minutes": {10 + n % 50}' in "\n".join(text[line : line + 6])
+    assert nothing_stored(database)
+
+
+def test_windows_line_ends_read_as_before(database: DatabaseUnderTest, tmp_path: Path) -> None:
+    """CRLF files read as `Path.read_text` reads them: lines counted once, cells with \\n."""
+    facilities_csv = tmp_path / "facilities.csv"
+    facilities_csv.write_bytes(b'id,name\r\n1,"North\r\nWing"\r\n2,South\r\n')
+    exceptions_json = tmp_path / "exceptions.json"
+    exceptions_json.write_bytes(
+        b'{\r\n  "exceptions": [\r\n    {\r\n      "facility_id": 1,\r\n'
+        b'      "start_date": "2027-13-01"\r\n    }\r\n  ]\r\n}\r\n'
+    )
+
+    result = import_(database, facilities_csv, exceptions_json)
+
+    assert result.stderr.splitlines()[0] == (
+        f"{exceptions_json}:5: start_date: must be a date YYYY-MM-DD, got '2027-13-01'"
+    )
+    assert import_(database, facilities_csv).exit_code == 0
+    assert stored(database)["facilities"] == [(1, "North\nWing", "UTC"), (2, "South", "UTC")]
+
+
+def test_a_file_that_is_not_utf8_is_refused_before_anything_is_read(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    lines = ["id,name", *(f"{n},Dr. {n:0>90}" for n in range(1, 12_000))]
+    head = "\n".join(lines)[: (1 << 20) - 1]  # then "é" straddles the 1 MiB chunks
+    head = head[: head.rindex("\n")]
+    last = int(head.rsplit("\n", 1)[1].split(",")[0]) + 1
+    filler = "x" * ((1 << 20) - 1 - len(head) - len(f"\n{last},"))
+    good = tmp_path / "doctors.csv"
+    good.write_text(f"{head}\n{last},{filler}é\n", encoding="utf-8")
+    assert good.read_bytes()[(1 << 20) - 1 : (1 << 20) + 1] == "é".encode()
+    latin = tmp_path / "facilities.csv"
+    latin.write_bytes("id,name\n1,Zürich\n".encode("latin-1"))
+    with pytest.raises(UnicodeDecodeError) as whole:
+        latin.read_text(encoding="utf-8")
+
+    result = import_(database, good, latin)
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: {latin} is not UTF-8 text: {whole.value.reason}"
+    assert nothing_stored(database)
+    assert import_(database, good).exit_code == 0
+    assert stored(database)["doctors"][-1] == (last, f"{filler}é")
