@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from slotgen.cli.app import normalize_argv
+from slotgen.db import migrate
 from tests.conftest import DatabaseUnderTest
 from tests.factories import add_run
 from tests.helpers import INSTALLED, cron_environment, run_cli, run_installed
@@ -143,8 +144,14 @@ def test_upgrading_a_schema_from_a_newer_slotgen_is_one_line(
 ) -> None:
     with database.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe9999'"))
-
-    result = run_installed("db", "upgrade", "--database-url", database.url)
+    try:
+        result = run_installed("db", "upgrade", "--database-url", database.url)
+    finally:  # the servers' test database is shared by the tests that follow
+        with database.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = :head"),
+                {"head": migrate.head_revision()},
+            )
 
     assert result.exit_code == 3
     assert result.stderr == (
