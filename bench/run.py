@@ -61,7 +61,7 @@ SERVER_URLS = {
 }
 COPY_TYPES = ["int4", "timestamp", "timestamp", "int4", "int4", "int4", "timestamp", "timestamp"]
 """The binary COPY types of SLOT_COLUMNS."""
-SCENARIOS = ("fresh", "rerun", "daily", "exception", "release", "memory", "import")
+SCENARIOS = ("fresh", "rerun", "daily", "exception", "release", "memory", "slots", "import")
 
 
 @dataclass(frozen=True)
@@ -370,12 +370,16 @@ def run_backend(backend: str, url: str, workload: Workload, args: argparse.Names
     if "release" in scenarios:
         rows.append(_release(backend, engine, args.repeat))
     engine.dispose()
-    if "memory" in scenarios:
-        rows.append(_memory(backend, url, workload, "W"))
+    if scenarios & {"memory", "slots"}:
+        loads = [("W", workload)]
         if args.large and backend in ("sqlite", "postgresql"):
-            large = Workload(doctors=workload.doctors * 4, days=workload.days * 3)
-            large_row = _memory(backend, url, large, "W-large")
-            rows.append(large_row)
+            loads.append(("W-large", Workload(doctors=workload.doctors * 4, days=workload.days)))
+        for name, load in loads:
+            memory = _memory(backend, url, load, name)  # leaves the workload's slots stored
+            if "memory" in scenarios:
+                rows.append(memory)
+            if "slots" in scenarios:
+                rows += _slots_view(backend, url, name, memory.rows, args.repeat)
     if "import" in scenarios:
         rows += _imports(backend, url, args.import_rows)
     return rows
@@ -524,6 +528,46 @@ def _memory(backend: str, url: str, workload: Workload, name: str) -> Row:
     row.rss_mb = rss_kb / 1024
     row.note = f"{workload.doctors} doctors x {workload.days} days, whole CLI process"
     return row
+
+
+def _slotgen(*args: str) -> list[str]:
+    return [sys.executable, "-m", "slotgen", "-q", *args]
+
+
+def _slots_view(backend: str, url: str, name: str, stored: int, repeat: int) -> list[Row]:
+    """`slotgen slots` as a person runs it: the first week, and a long list cut by `head`.
+
+    Whole processes; start-up is given as a `slots --help` process for comparison.
+    """
+    week = ["slots", "--from", FIRST_DAY.isoformat(), "--database-url", url]
+    start_up = statistics.median(
+        timed(lambda: subprocess.run(_slotgen("slots", "--help"), capture_output=True, check=True))
+        for _ in range(repeat)
+    )
+    view = Row(backend, f"slots, first week of {name}", rows=stored)
+    for _ in range(repeat):
+        view.seconds.append(
+            timed(lambda: subprocess.run(_slotgen(*week), capture_output=True, check=True))
+        )
+    view.note = f"{stored:,} slots stored; whole process, start-up {start_up:.2f} s"
+
+    month = [*week, "--to", (FIRST_DAY + timedelta(days=29)).isoformat(), "--limit", "100000"]
+    head = Row(backend, f"slots --limit 100000, first lines, {name}", rows=stored)
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with subprocess.Popen(_slotgen(*month), stdout=subprocess.PIPE, text=True) as listing:
+            assert listing.stdout is not None
+            for _ in range(2):
+                listing.stdout.readline()
+            head.seconds.append(time.perf_counter() - started)
+            listing.kill()
+    command = [sys.executable, "-c", MEASURE, "-q", *month]
+    done = subprocess.run(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True
+    )
+    head.rss_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+    head.note = "time to the first two lines; peak RSS of the whole 100,000-slot list"
+    return [view, head]
 
 
 # --- import ------------------------------------------------------------------------------

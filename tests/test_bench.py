@@ -47,6 +47,8 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
         "exception added, re-run",
         "release, 1% expired",
         "memory, fresh W",
+        "slots, first week of W",
+        "slots --limit 100000, first lines, W",
         "import JSON, 60 rows",
         "import CSV, 60 rows",
     }
@@ -60,6 +62,8 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
     assert released is not None
     assert int(released.group(1)) > 0
     assert float(table["memory, fresh W"][7]) > 0
+    assert table["slots, first week of W"][8].startswith(f"{3 * 8 * 4 * 8:,} slots stored")
+    assert float(table["slots --limit 100000, first lines, W"][7]) > 0
     for kind in ("JSON", "CSV"):
         cells = table[f"import {kind}, 60 rows"]
         assert cells[4], "rows per second: every row was imported"

@@ -5,6 +5,7 @@ the terminal or in cron's mail.
 """
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,26 @@ def message(text: str) -> None:
 def print_json(value: Any) -> None:
     """Stable, machine-readable output: sorted keys, ISO dates, one object."""
     stdout.out(json.dumps(value, sort_keys=True, default=str, indent=2), highlight=False)
+
+
+def print_json_streaming(head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
+    """One JSON object like `print_json`'s, whose `key` holds a list written as it is read.
+
+    A long list then starts at once and never sits in memory: each item is a line.
+    """
+    fields = [
+        f"  {json.dumps(name)}: {json.dumps(head[name], sort_keys=True, default=str)}"
+        for name in sorted(head)
+    ]
+    line("{\n" + "".join(field + ",\n" for field in fields) + f"  {json.dumps(key)}: [")
+    held: str | None = None  # each item waits for the next, to know if a comma follows
+    for item in items:
+        if held is not None:
+            line(f"{held},")
+        held = f"    {json.dumps(item, sort_keys=True, default=str)}"
+    if held is not None:
+        line(held)
+    line("  ]\n}")
 
 
 def table(title: str | None = None, *, compact: bool = False) -> Table:

@@ -13,7 +13,7 @@ from slotgen.cli.options import (
     database,
     ids,
 )
-from slotgen.cli.output import message, print_json, stdout, table
+from slotgen.cli.output import line, message, print_json_streaming, stdout, table
 from slotgen.vocabulary import OTHER, SLOT_BUCKETS, SlotStatus
 
 if TYPE_CHECKING:
@@ -59,41 +59,62 @@ def slots_command(
     from slotgen.services.slots import SlotsRequest, view_slots
 
     request = SlotsRequest(ids(facility), ids(doctor), on_date, from_date, to_date, status, limit)
-    with database(database_url) as opened:
-        result = view_slots(opened, request, datetime.now(UTC))
-    for warning in result.warnings:
-        message(f"Warning: {warning}")
-    if as_json:
-        print_json(result.json())
-        return
-    if not result.total:
-        message("No slots match.")
-        return
-    _print_tables(result)
-    if len(result.slots) < result.total:
+    with database(database_url) as opened, view_slots(opened, request, datetime.now(UTC)) as result:
+        for warning in result.warnings:
+            message(f"Warning: {warning}")
+        if as_json:
+            print_json_streaming(
+                result.summary_json(), "slots", (result.slot_json(slot) for slot in result.slots)
+            )
+            return
+        if not result.total:
+            message("No slots match.")
+            return
+        _print_slots(result)
+    _print_days(result)
+    if result.listed < result.total:
         message(
-            f"Listed {len(result.slots):,} of {result.total:,} slots; raise --limit or narrow "
+            f"Listed {result.listed:,} of {result.total:,} slots; raise --limit or narrow "
             "the range."
         )
 
 
-def _print_tables(result: "SlotsResult") -> None:
-    if result.slots:
-        listed = table("Slots (local time)")
-        for column in ("id", "starts", "ends", "doctor", "facility", "service", "status"):
-            listed.add_column(column, overflow="fold", no_wrap=column in {"starts", "ends"})
-        for slot in result.slots:
-            shown = result.slot_json(slot)
-            listed.add_row(
-                str(slot.id),
-                shown["start_local"],
-                shown["end_local"][11:],
-                f"{slot.doctor} ({slot.doctor_id})",
-                f"{slot.facility} ({slot.facility_id})",
-                slot.service or "any",
-                slot.status,
-            )
-        stdout.print(listed)
+def _print_slots(result: "SlotsResult") -> None:
+    """The list, a line per slot as it is read: the first lines show at once, and a list of
+    any length is never held whole to size a table's columns."""
+    if not result.listed:
+        return
+    doctor_width, facility_width, service_width = result.name_widths
+    id_width = 8
+    columns = [
+        ("id", id_width),
+        ("starts", len("2027-03-01 09:00 +05:45")),
+        ("ends", len("09:30 +05:45")),
+        ("doctor", doctor_width + id_width + 3),
+        ("facility", facility_width + id_width + 3),
+        ("service", max(service_width, len("any"))),
+        ("status", 0),
+    ]
+    line("Slots (local time)")
+    line("  ".join(name.ljust(width) for name, width in columns).rstrip())
+    line("  ".join("─" * max(width, len(name)) for name, width in columns))
+    widths = [width for _, width in columns]
+    for slot in result.slots:
+        shown = result.slot_json(slot)
+        cells = (
+            str(slot.id),
+            shown["start_local"],
+            shown["end_local"][11:],
+            f"{slot.doctor} ({slot.doctor_id})",
+            f"{slot.facility} ({slot.facility_id})",
+            slot.service or "any",
+            slot.status,
+        )
+        line("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
+    line("")
+
+
+def _print_days(result: "SlotsResult") -> None:
     buckets = [b for b in SLOT_BUCKETS if b != OTHER or any(d.counts[OTHER] for d in result.days)]
     per_day = table("Per local day")
     for column in ("date", "facility", *buckets, "total"):

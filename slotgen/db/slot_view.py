@@ -6,13 +6,13 @@ midnight after its last day, so each facility is read in its own calendar.
 
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, or_, select, type_coerce
+from sqlalchemy import Connection, and_, func, or_, select, type_coerce, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import NullType
 
@@ -83,39 +83,75 @@ def _where(
     return and_(*clauses)
 
 
-def list_slots(
+def iter_slots(
     connection: Connection,
     ranges: Sequence[FacilityRange],
     doctor_ids: Collection[int],
     statuses: Collection[str],
     limit: int,
-) -> list[ListedSlot]:
-    """The first `limit` slots in time order, with doctor, facility and service names."""
+) -> Iterator[ListedSlot]:
+    """The first `limit` slots in time order, with doctor, facility and service names.
+
+    Each facility's own first `limit` rows come from the `(facility_id, start_at)` index,
+    which stops at the limit, and the union of those short lists is ordered and cut again;
+    one ordered scan of every facility's range would read and sort every matching row
+    before the first one could be shown. Rows are streamed, so memory does not grow with
+    the limit.
+    """
     if not ranges or limit <= 0:
-        return []
+        return
     s = availability_slots.c
-    query = (
+    per_facility = [
         select(
             s.id,
             s.facility_id,
-            facilities.c.name.label("facility"),
             s.doctor_id,
-            doctors.c.name.label("doctor"),
             s.service_id,
-            services.c.name.label("service"),
             s.rule_id,
             s.start_at,
             s.end_at,
             s.status,
         )
-        .join(facilities, facilities.c.id == s.facility_id)
-        .join(doctors, doctors.c.id == s.doctor_id)
-        .outerjoin(services, services.c.id == s.service_id)
-        .where(_where(ranges, doctor_ids, statuses))
+        .where(_where([scope], doctor_ids, statuses))
         .order_by(s.start_at, s.doctor_id, s.id)
         .limit(limit)
+        .subquery()
+        .select()
+        for scope in ranges
+    ]
+    listed = (union_all(*per_facility) if len(per_facility) > 1 else per_facility[0]).subquery()
+    query = (
+        select(
+            listed.c.id,
+            listed.c.facility_id,
+            facilities.c.name.label("facility"),
+            listed.c.doctor_id,
+            doctors.c.name.label("doctor"),
+            listed.c.service_id,
+            services.c.name.label("service"),
+            listed.c.rule_id,
+            listed.c.start_at,
+            listed.c.end_at,
+            listed.c.status,
+        )
+        .join(facilities, facilities.c.id == listed.c.facility_id)
+        .join(doctors, doctors.c.id == listed.c.doctor_id)
+        .outerjoin(services, services.c.id == listed.c.service_id)
+        .order_by(listed.c.start_at, listed.c.doctor_id, listed.c.id)
+        .limit(limit)
     )
-    return [ListedSlot(*row) for row in connection.execute(query)]
+    result = connection.execution_options(yield_per=STREAM_ROWS).execute(query)
+    for row in result:
+        yield ListedSlot(*row)
+
+
+def longest_names(connection: Connection) -> tuple[int, int, int]:
+    """The longest doctor, facility and service name: column widths for a streamed list."""
+    lengths = [
+        connection.scalar(select(func.max(func.length(table.c.name)))) or 0
+        for table in (doctors, facilities, services)
+    ]
+    return lengths[0], lengths[1], lengths[2]
 
 
 def day_counts(
@@ -127,21 +163,24 @@ def day_counts(
     """Slots per (facility, local date, status bucket) over every matching row.
 
     A local day is not a fixed stretch of UTC (23 or 25 hours on DST nights, offsets of
-    :30 and :45), so SQL cannot group by it portably; rows are streamed instead, and each
-    is placed by bisecting its facility's local midnights. Memory holds the counts only.
+    :30 and :45), so SQL cannot group by it portably. It can group by the instant: the
+    doctors of a facility share their start times, so a week of a large clinic is a few
+    thousand groups, each placed by bisecting its facility's local midnights.
     """
     counts: Counter[tuple[int, date, str]] = Counter()
     if not ranges:
         return counts
     s = availability_slots.c
     edges = {scope.facility_id: (scope.first_day, scope.boundaries()) for scope in ranges}
-    query = select(s.facility_id, type_coerce(s.start_at, NullType()), s.status).where(
-        _where(ranges, doctor_ids, statuses)
+    start = type_coerce(s.start_at, NullType())
+    query = (
+        select(s.facility_id, start, s.status, func.count())
+        .where(_where(ranges, doctor_ids, statuses))
+        .group_by(s.facility_id, s.start_at, s.status)
     )
     read = instant_reader(connection)
-    result = connection.execution_options(yield_per=STREAM_ROWS).execute(query)
-    for facility_id, raw_start, status in result:
+    for facility_id, raw_start, status, number in connection.execute(query):
         first_day, midnights = edges[facility_id]
         index = bisect_right(midnights, read(raw_start)) - 1
-        counts[facility_id, first_day + timedelta(days=index), slot_bucket(status)] += 1
+        counts[facility_id, first_day + timedelta(days=index), slot_bucket(status)] += number
     return counts

@@ -1,5 +1,7 @@
 """`slots`: the bookable slots as the clinic sees them, in each facility's local time."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -79,15 +81,27 @@ class DayCount:
 
 @dataclass(frozen=True)
 class SlotsResult:
-    slots: list[ListedSlot]
+    """The day counts, known before the first slot is read, and the slots as a stream.
+
+    `slots` reads from an open connection: iterate it inside `view_slots`'s block.
+    """
+
+    slots: Iterator[ListedSlot]
     days: list[DayCount]
     ranges: list[FacilityRange]
     limit: int
     warnings: list[str]
+    name_widths: tuple[int, int, int]
+    """The longest doctor, facility and service name, to align a streamed list."""
 
     @property
     def total(self) -> int:
         return sum(day.total for day in self.days)
+
+    @property
+    def listed(self) -> int:
+        """How many slots `slots` yields: the limit, or every match if there are fewer."""
+        return min(self.limit, self.total)
 
     def zone_of(self, facility_id: int) -> ZoneInfo:
         return next(scope.zone for scope in self.ranges if scope.facility_id == facility_id)
@@ -111,9 +125,9 @@ class SlotsResult:
             "timezone": zone.key,
         }
 
-    def json(self) -> dict[str, Any]:
+    def summary_json(self) -> dict[str, Any]:
+        """Everything but the slots, which a caller streams after it."""
         return {
-            "slots": [self.slot_json(slot) for slot in self.slots],
             "days": [day.json() for day in self.days],
             "total": self.total,
             "limit": self.limit,
@@ -139,8 +153,14 @@ def _zone_or_utc(name: str, facility_id: int, warnings: list[str]) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def view_slots(database: Database, request: SlotsRequest, now: datetime) -> SlotsResult:
-    """The first `limit` slots in time order, and per local day counts of every match."""
+@contextmanager
+def view_slots(database: Database, request: SlotsRequest, now: datetime) -> Iterator[SlotsResult]:
+    """Per local day counts of every match, then the first `limit` slots in time order.
+
+    The counts come first because they are a grouped query that is quick on any size of
+    table; the slots follow as a stream from the same connection, so the first rows show
+    at once and a long list never sits in memory.
+    """
     first_text = request.on_date if request.on_date is not None else request.from_date
     last_text = request.on_date if request.on_date is not None else request.to_date
     first, last = _spec(first_text), _spec(last_text)
@@ -159,17 +179,22 @@ def view_slots(database: Database, request: SlotsRequest, now: datetime) -> Slot
             except ValueError as exc:
                 raise BadInput(str(exc)) from None
             ranges.append(FacilityRange(facility_id, zone, window.first_day, window.last_day))
-        slots = store.list_slots(connection, ranges, request.doctor_ids, statuses, request.limit)
         counts = store.day_counts(connection, ranges, request.doctor_ids, statuses)
-    zone_of = {scope.facility_id: scope.zone.key for scope in ranges}
-    days = [
-        DayCount(
-            day,
-            facility_id,
-            known[facility_id].name,
-            zone_of[facility_id],
-            {bucket: counts[facility_id, day, bucket] for bucket in SLOT_BUCKETS},
+        zone_of = {scope.facility_id: scope.zone.key for scope in ranges}
+        days = [
+            DayCount(
+                day,
+                facility_id,
+                known[facility_id].name,
+                zone_of[facility_id],
+                {bucket: counts[facility_id, day, bucket] for bucket in SLOT_BUCKETS},
+            )
+            for day, facility_id in sorted({(day, facility_id) for facility_id, day, _ in counts})
+        ]
+        total = sum(counts.values())
+        slots = store.iter_slots(
+            connection, ranges, request.doctor_ids, statuses, min(request.limit, total)
         )
-        for day, facility_id in sorted({(day, facility_id) for facility_id, day, _ in counts})
-    ]
-    return SlotsResult(slots, days, ranges, request.limit, warnings)
+        yield SlotsResult(
+            slots, days, ranges, request.limit, warnings, store.longest_names(connection)
+        )

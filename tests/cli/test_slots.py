@@ -242,3 +242,29 @@ def test_bad_input(database: DatabaseUnderTest, args: tuple[str, ...], message: 
     assert result.exit_code == 2
     assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_short_list_is_the_earliest_slots_of_all_facilities_in_real_time(
+    database: DatabaseUnderTest, dst_clinics: dict[str, int]
+) -> None:
+    """Each facility's list is cut at the limit before the lists are merged: the merge must
+    still give the earliest slots of all, in real time, as one full ordered read does."""
+    window = ("--from", "2027-03-13", "--to", "2027-04-04")
+    every = slots_json(database, *window, "--limit", "1000")
+    order = sorted(
+        every["slots"], key=lambda slot: (slot["start_at"], slot["doctor_id"], slot["id"])
+    )
+    assert every["slots"] == order
+    assert {slot["facility_id"] for slot in order} == {
+        dst_clinics["berlin"],
+        dst_clinics["new_york"],
+        dst_clinics["lord_howe"],
+    }
+    for limit in (1, 5, 13):
+        short = slots_json(database, *window, "--limit", str(limit))
+        assert short["slots"] == order[:limit]
+        assert short["total"] == every["total"]
+
+    listed = cli(database, "slots", *window, "--limit", "5")
+    rows = [row for row in listed.stdout.splitlines() if row[:1].isdigit()]
+    assert [int(row.split()[0]) for row in rows] == [slot["id"] for slot in order[:5]]
