@@ -24,6 +24,11 @@ from slotgen.db.database import Database
 from slotgen.db.engine import open_engine
 from slotgen.db.schema import metadata
 
+# rich fixes a console's width for good if COLUMNS is set when the console is made (at
+# import); a parallel worker starts with COLUMNS=80. Without it, the width is read at each
+# print, from the COLUMNS each test sets (see hermetic_environment).
+os.environ.pop("COLUMNS", None)
+
 BACKENDS = ("sqlite", "postgresql", "mariadb")
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -147,6 +152,9 @@ def hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pat
         if name.startswith("SLOTGEN_") and not name.startswith("SLOTGEN_TEST_"):
             monkeypatch.delenv(name)
     home = tmp_path / "home"
+    # Tables are as wide as a wide terminal, whether or not the tests run on one (a
+    # parallel worker's output never does); a test of narrow output sets its own.
+    monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("HOME", str(home))
     return home

@@ -11,8 +11,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from slotgen.errors import BadInput, first_line
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-"""How long a SQLite writer waits for another: longer than any one slotgen transaction."""
+SQLITE_BUSY_TIMEOUT_MS = 300_000
+"""How long a SQLite writer waits for another: longer than any one slotgen transaction, on
+a machine busy enough to make a chunk that takes a second take a minute. Waiting is safe;
+giving up fails a cron run that would have succeeded."""
 
 DRIVERS = {
     "postgresql": ("postgresql+psycopg", "postgres"),
