@@ -33,8 +33,8 @@ def demo_command(
 
     Three facilities (Berlin, Brooklyn, Kathmandu), nine doctors, weekly and rotating
     rules and exceptions from the shipped sample schedule, plus a holiday and an
-    afternoon off dated from today. Safe to run again: rows keep their ids and generate changes nothing twice.
-    Runs on the embedded default or an empty database; anything else needs
+    afternoon off dated from today. Safe to run again: rows keep their ids and generate
+    changes nothing twice. Runs on the embedded default or an empty database; anything else needs
     --yes-this-is-not-production.
     """
     from slotgen.services.demo import SUMMARY_DAYS, demo

@@ -43,7 +43,10 @@ _CODES = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
 """RFC 5545 weekday codes in cron order (0 = Sunday), the numbering of day_of_week."""
 _CODES_NAMES = tuple(day_name(number) for number in range(7))
 _DATEUTIL_DAYS = (SU, MO, TU, WE, TH, FR, SA)
-_ALLOWED = {WEEKLY_FREQ: {"FREQ", "INTERVAL", "BYDAY", "WKST"}, MONTHLY_FREQ: {"FREQ", "INTERVAL", "BYDAY", "WKST"}}
+_ALLOWED = {
+    WEEKLY_FREQ: {"FREQ", "INTERVAL", "BYDAY", "WKST"},
+    MONTHLY_FREQ: {"FREQ", "INTERVAL", "BYDAY", "WKST"},
+}
 _BYDAY = re.compile(r"([+-]?\d{1,2})?(SU|MO|TU|WE|TH|FR|SA)")
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th"}
 MAX_INTERVAL = 520
@@ -152,9 +155,7 @@ def _days(text: str, value: str | None) -> list[tuple[int | None, int]]:
     return days
 
 
-def recurrence_problem(
-    text: str | None, day_of_week: int, valid_from: date | None
-) -> str | None:
+def recurrence_problem(text: str | None, day_of_week: int, valid_from: date | None) -> str | None:
     """Why a rule's recurrence cannot be used with its other columns, or None."""
     if text is None or not text.strip():
         return None
@@ -280,7 +281,9 @@ def describe_recurrence(text: str | None, day_of_week: int, valid_from: date | N
             f"(week {week_label(start, recurrence.interval)})"
         )
     positions = [_ordinal(k) for k, _ in recurrence.days if k is not None]
-    which = positions[0] if len(positions) == 1 else f"{', '.join(positions[:-1])} and {positions[-1]}"
+    which = (
+        positions[0] if len(positions) == 1 else f"{', '.join(positions[:-1])} and {positions[-1]}"
+    )
     words = f"{which} {day_name(day_of_week)}"
     if recurrence.interval > 1:
         assert valid_from is not None
