@@ -139,7 +139,7 @@ def _recurrence(value: Any) -> str:
     try:
         return normalise_recurrence(text)
     except RecurrenceError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(str(exc).removeprefix("recurrence ")) from None
 
 
 def _boolean(value: Any) -> bool:

@@ -28,6 +28,8 @@ RULE_KEYS = {
     "valid_from",
     "valid_until",
     "is_active",
+    "recurrence",
+    "repeats",
 }
 
 
