@@ -4,7 +4,7 @@ app wrote badly skipped by id."""
 
 import csv
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from slotgen.db.schema import availability_rules, availability_slots
+from slotgen.services.dashboard import DashboardRequest, build
 from slotgen.vocabulary import SlotStatus
 from tests.conftest import DatabaseUnderTest
 from tests.factories import add_doctor, add_facility, add_rule, slots
@@ -80,6 +81,10 @@ def days_per_rule(database: DatabaseUnderTest) -> dict[int, list[date]]:
         local = slot.start_at.replace(tzinfo=UTC).astimezone(BERLIN).date()
         found.setdefault(slot.rule_id, set()).add(local)
     return {rule_id: sorted(days) for rule_id, days in sorted(found.items())}
+
+
+def days_of(database: DatabaseUnderTest) -> list[date]:
+    return sorted({slot.start_at.date() for slot in slots(database.engine)})
 
 
 WEEK_A_FRIDAYS = [date(2027, 1, 8), date(2027, 1, 22), date(2027, 2, 5), date(2027, 2, 19)]
@@ -273,3 +278,54 @@ def test_toml_and_json_take_a_recurrence_too(database: DatabaseUnderTest, tmp_pa
             )
         }
     assert stored == {1: "FREQ=MONTHLY;BYDAY=2TU,4TU", 2: "FREQ=WEEKLY;INTERVAL=3"}
+
+
+def test_exception_previews_and_the_dashboard_see_only_the_rotation_weeks(
+    database: DatabaseUnderTest,
+) -> None:
+    engine = database.engine
+    facility = add_facility(engine, "Outreach", "UTC")
+    doctor = add_doctor(engine, "Dr. Roth")
+    now = datetime.now(UTC)
+    today = now.date()
+    this_monday = today - timedelta(days=today.weekday())
+    add_rule(
+        engine,
+        facility,
+        doctor,
+        5,
+        "09:00",
+        "10:00",
+        60,
+        valid_from=this_monday,
+        recurrence="FREQ=WEEKLY;INTERVAL=2",
+    )
+    assert run(database, "generate", "--days", "20").exit_code == 0
+    fridays = [
+        today + timedelta(days=n)
+        for n in range(21)
+        if (today + timedelta(days=n)).isoweekday() == 5
+    ]
+    on = [
+        day
+        for day in fridays
+        if ((day - this_monday).days // 7) % 2 == 0 and datetime.combine(day, time(9), UTC) >= now
+    ]
+    off = [day for day in fridays if ((day - this_monday).days // 7) % 2 == 1]
+    assert days_of(database) == on
+
+    panel = build(database.opened, DashboardRequest(zone="UTC"), now).slots
+    assert [(f.facility, f.open) for f in panel] == [("Outreach", len(on))]
+
+    def to_remove(day: date) -> int:
+        added = run(
+            database,
+            "exceptions", "add", "--facility", str(facility), "--doctor", str(doctor),
+            "--date", day.isoformat(), "--json",
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+        return int(json.loads(added.stdout)["open_slots_to_remove"])
+
+    assert to_remove(off[0]) == 0, "an off week has nothing to close"
+    if on:
+        assert to_remove(on[0]) == 1
