@@ -41,12 +41,10 @@ WEEK_EPOCH = date(1970, 1, 5)
 
 _CODES = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
 """RFC 5545 weekday codes in cron order (0 = Sunday), the numbering of day_of_week."""
-_CODES_NAMES = tuple(day_name(number) for number in range(7))
+_DAY_WORDS = {day_name(number).lower()[:3]: code for number, code in enumerate(_CODES)}
 _DATEUTIL_DAYS = (SU, MO, TU, WE, TH, FR, SA)
-_ALLOWED = {
-    WEEKLY_FREQ: {"FREQ", "INTERVAL", "BYDAY", "WKST"},
-    MONTHLY_FREQ: {"FREQ", "INTERVAL", "BYDAY", "WKST"},
-}
+_FREQUENCIES = (WEEKLY_FREQ, MONTHLY_FREQ)
+_KEYS = frozenset({"FREQ", "INTERVAL", "BYDAY", "WKST"})
 _BYDAY = re.compile(r"([+-]?\d{1,2})?(SU|MO|TU|WE|TH|FR|SA)")
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th"}
 MAX_INTERVAL = 520
@@ -93,12 +91,12 @@ def parse_recurrence(text: str) -> Recurrence:
             raise RecurrenceError(f"recurrence {text!r}: {key} is given twice")
         fields[key] = value
     freq = fields.get("FREQ")
-    if freq not in _ALLOWED:
+    if freq not in _FREQUENCIES:
         raise RecurrenceError(
             f"recurrence {text!r}: FREQ must be WEEKLY or MONTHLY"
             + ("" if freq is None else f", not {freq}")
         )
-    extra = sorted(fields.keys() - _ALLOWED[freq])
+    extra = sorted(fields.keys() - _KEYS)
     if extra:
         raise RecurrenceError(
             f"recurrence {text!r}: {', '.join(extra)} not supported (valid_from and "
@@ -178,6 +176,7 @@ def recurrence_problem(text: str | None, day_of_week: int, valid_from: date | No
     return None
 
 
+@lru_cache(maxsize=1024)
 def usable_recurrence(text: str | None) -> Recurrence | None:
     """The recurrence of a rule that passed validation; None means every week."""
     if text is None or not text.strip():
@@ -322,7 +321,7 @@ def normalise_recurrence(text: str) -> str:
     if match := _FRIENDLY_MONTHLY.fullmatch(words):
         items = re.split(r"\s*,\s*|\s+and\s+", match[1])
         if all(item in _POSITION_WORDS for item in items):
-            code = _CODES[[name.lower()[:3] for name in _CODES_NAMES].index(match[2][:3])]
+            code = _DAY_WORDS[match[2][:3]]
             byday = ",".join(f"{_POSITION_WORDS[item]}{code}" for item in items)
             interval = f";INTERVAL={match[3]}" if match[3] else ""
             return parse_recurrence(f"FREQ=MONTHLY{interval};BYDAY={byday}").text()

@@ -179,6 +179,11 @@ def test_opposite_parities_pass_rules_check_and_show_their_weeks(
     assert {d["week"] for d in dates} == {"B"}
     assert [date.fromisoformat(d["date"]).isoweekday() for d in dates] == [5, 5, 5]
     assert all(d["start_local"].endswith("09:00 +01:00") for d in dates[:1])
+    shown = run(database, "rules", "preview", "1", "-n", "2")
+    assert shown.exit_code == 0, shown.stderr
+    assert "every 2 weeks from 2027-01-04 (week A)" in shown.stdout
+    first_row = next(line for line in shown.stdout.splitlines() if "2027-01-08 Fri" in line)
+    assert first_row.split()[2:] == ["09:00", "+01:00", "11:00", "+01:00", "2027-W01", "A"]
 
 
 def test_bad_recurrences_written_by_the_web_app_are_skipped_by_id_with_their_reason(

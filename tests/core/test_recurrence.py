@@ -299,3 +299,38 @@ def test_week_labels_are_the_same_for_every_rule_and_alternate() -> None:
     assert [week_label(day, 2) for day in mondays] == ["A", "B", "A", "B"]
     assert week_label(date(2026, 12, 27), 2) == "A", "a Sunday belongs to its ISO week"
     assert [week_label(day, 3) for day in mondays] == ["3 of 3", "1 of 3", "2 of 3", "3 of 3"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    first=st.dates(date(2024, 1, 1), date(2027, 12, 1)),
+    day_of_week=st.integers(0, 6),
+    positions=st.sets(st.sampled_from([1, 2, 3, 4, 5, -1, -2, -5]), min_size=1, max_size=3),
+)
+def test_the_nth_weekday_of_a_month_is_the_nth_counted_from_either_end(
+    zone: str, first: date, day_of_week: int, positions: set[int]
+) -> None:
+    code = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")[day_of_week]
+    byday = ",".join(f"{k}{code}" for k in sorted(positions))
+    last = first + timedelta(days=100)
+    result = plan(
+        [rule(day_of_week=day_of_week, start=time(10), end=time(11), duration=60, zone=zone,
+              recurrence=f"FREQ=MONTHLY;BYDAY={byday}")],
+        windows={1: window(zone, first, last)},
+    )  # fmt: skip
+
+    def month_length(day: date) -> int:
+        following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return (following - timedelta(days=1)).day
+
+    expected = [
+        day
+        for day in (first + timedelta(days=n) for n in range(101))
+        if day.isoweekday() % 7 == day_of_week
+        and (
+            (day.day - 1) // 7 + 1 in positions
+            or -((month_length(day) - day.day) // 7 + 1) in positions
+        )
+    ]
+    assert local_days(result.inserts, zone) == expected
