@@ -31,10 +31,10 @@ def demo_command(
 ) -> None:
     """Load a sample clinic, generate 30 days of slots, release stale reservations, show it.
 
-    Three facilities (Berlin, Brooklyn, Kathmandu), eight doctors, rules and exceptions
-    from the shipped sample schedule, plus a holiday and an afternoon off dated from
-    today. Safe to run again: rows keep their ids and generate changes nothing twice.
-    Runs on the embedded default or an empty database; anything else needs
+    Three facilities (Berlin, Brooklyn, Kathmandu), nine doctors, weekly and rotating
+    rules and exceptions from the shipped sample schedule, plus a holiday and an
+    afternoon off dated from today. Safe to run again: rows keep their ids and generate
+    changes nothing twice. Runs on the embedded default or an empty database; anything else needs
     --yes-this-is-not-production.
     """
     from slotgen.services.demo import SUMMARY_DAYS, demo

@@ -1,7 +1,8 @@
-"""`slotgen rules`: the weekly availability rules as people read them, and what is wrong
-with them before `generate` finds out."""
+"""`slotgen rules`: the availability rules as people read them, what is wrong with them
+before `generate` finds out, and the dates a rule applies on."""
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import typer
 
@@ -20,7 +21,7 @@ COMPACT = {"id", "day", "window", "active"}
 """Short columns that must never wrap; the rest fold on a narrow terminal."""
 
 app = typer.Typer(
-    help="List the weekly availability rules and check them for mistakes.",
+    help="List the availability rules, check them for mistakes, preview a rule's dates.",
     no_args_is_help=True,
 )
 
@@ -32,11 +33,13 @@ def list_command(
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Show the rules: weekday, local window, zone, slot length, service, validity.
+    """Show the rules: weekday, how it repeats, local window, zone, slot length, service,
+    validity.
 
     Times are wall-clock times in the facility's zone; an end of 24:00 is stored as
     00:00 (the end of the day).
     """
+    from slotgen.core.recurrence import describe_recurrence
     from slotgen.core.rule_check import describe_window
     from slotgen.core.validate import day_name
     from slotgen.services.schedule import RulesRequest, list_rules, validity
@@ -50,7 +53,7 @@ def list_command(
         message("No rules match.")
         return
     rules = table("Availability rules")
-    for column in ("id", "doctor", "facility", "day", "window", "zone"):
+    for column in ("id", "doctor", "facility", "day", "repeats", "window", "zone"):
         rules.add_column(column, overflow="fold", no_wrap=column in COMPACT)
     for column in ("slot (+buffer)", "service", "valid", "active"):
         rules.add_column(column, overflow="fold", no_wrap=column in COMPACT)
@@ -62,6 +65,7 @@ def list_command(
             f"{listing.doctor} ({rule.doctor_id})",
             f"{listing.facility} ({rule.facility_id})",
             day_name(rule.day_of_week)[:3],
+            describe_recurrence(rule.recurrence, rule.day_of_week, rule.valid_from),
             describe_window(rule.start_time, rule.end_time),
             rule.timezone,
             f"{rule.slot_duration_minutes} min{buffer}",
@@ -95,3 +99,60 @@ def check_command(as_json: JsonOption = False, database_url: DatabaseUrlOption =
         message(result.tally())
     if result.has_errors:
         raise typer.Exit(ExitCode.FAILED)
+
+
+@app.command("preview")
+def preview_command(
+    rule_id: Annotated[int, typer.Argument(help="The rule's id (see `slotgen rules list`).")],
+    count: Annotated[
+        int,
+        typer.Option("--count", "-n", min=1, max=500, help="How many dates to show."),
+    ] = 10,
+    as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Show the next dates a rule applies on, from today in its facility's zone.
+
+    Each date has the window as generate reads it (local time with its UTC offset), its
+    ISO week and, for a rule every n weeks, the week's label (A or B for every 2 weeks).
+    Exceptions are not applied: `slotgen slots` shows what was generated.
+    """
+    from slotgen.core.rule_check import describe_window
+    from slotgen.core.validate import day_name
+    from slotgen.services.schedule import PreviewRequest, preview_rule
+
+    with database(database_url) as opened:
+        result = preview_rule(opened, PreviewRequest(rule_id, count), datetime.now(UTC))
+    if as_json:
+        print_json(result.json())
+    rule = result.listing.rule
+    if result.problem is not None:
+        if not as_json:
+            message(f"Error: rule {rule.id}: {result.problem}; generate skips this rule")
+        raise typer.Exit(ExitCode.FAILED)
+    if as_json:
+        return
+    window = describe_window(rule.start_time, rule.end_time)
+    title = (
+        f"Rule {rule.id}: {result.listing.doctor} at {result.listing.facility}, "
+        f"{day_name(rule.day_of_week)} {window} ({rule.timezone}), {result.repeats}"
+    )
+    if not rule.is_active:
+        message(f"Rule {rule.id} is inactive: generate makes no slots from it.")
+    if not result.dates:
+        line(title)
+        message(f"No dates from {result.today} on.")
+        return
+    dates = table(title)
+    for column in ("date", "starts", "ends", "ISO week", "week"):
+        dates.add_column(column, no_wrap=True)
+    for item in result.dates:
+        day = str(item.day)
+        dates.add_row(
+            f"{day} {day_name(item.day.isoweekday() % 7)[:3]}",
+            item.start_local.removeprefix(f"{day} "),
+            item.end_local.removeprefix(f"{day} "),
+            item.iso_week,
+            item.week,
+        )
+    stdout.print(dates)

@@ -19,6 +19,12 @@ ONE_DAY = timedelta(days=1)
 _RELATIVE = re.compile(r"([+-]?\d{1,5})([dw])")
 _NAMED_OFFSETS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 _ACCEPTED = "YYYY-MM-DD, today, tomorrow, yesterday, +Nd/-Nd or +Nw/-Nw"
+_DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def day_name(day_of_week: int) -> str:
+    """Name a cron-numbered weekday; the numbering is easy to get wrong, so messages spell it."""
+    return _DAY_NAMES[day_of_week] if 0 <= day_of_week < len(_DAY_NAMES) else f"day {day_of_week}"
 
 
 class UnknownZoneError(ValueError):

@@ -33,6 +33,8 @@ class Rule(NamedTuple):
     valid_until: date | None
     is_active: bool
     timezone: str
+    recurrence: str | None = None
+    """An RRULE of the subset in slotgen.core.recurrence; None (or blank) is every week."""
 
 
 class AvailabilityException(NamedTuple):

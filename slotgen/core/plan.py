@@ -1,8 +1,11 @@
 """Which slots the rules produce: the scheduling contract, including the DST policy.
 
 1. Days. A rule applies on facility-local date D of the run's window when it is active,
-   D's weekday is its day_of_week (cron numbering: 0 = Sunday ... 6 = Saturday) and
-   valid_from <= D <= valid_until (None = open-ended).
+   D's weekday is its day_of_week (cron numbering: 0 = Sunday ... 6 = Saturday),
+   valid_from <= D <= valid_until (None = open-ended) and, when it has a recurrence
+   (every n weeks, the n-th weekday of a month: slotgen.core.recurrence), D is one of the
+   recurrence's dates. Recurrences select dates only; the window on each is resolved
+   below exactly as for a weekly rule.
 
 2. Window instants (the DST policy). The rule's window runs from D start_time to
    D end_time in the facility's zone, an end_time of 00:00 meaning D+1 00:00. Each end
@@ -74,6 +77,7 @@ from slotgen.core.model import (
     Rule,
 )
 from slotgen.core.reconcile import DoctorReconciler, Scope
+from slotgen.core.recurrence import recurrence_dates, usable_recurrence
 from slotgen.core.validate import exception_problem, rule_problem
 
 __all__ = ["exception_problem", "plan_chunk", "rule_problem"]
@@ -225,9 +229,16 @@ class _ChunkPlanner:
             if rule.valid_until is None
             else bisect_right(days, rule.valid_until, key=_DAY)
         )
+        applicable = days[lo:hi]
+        recurrence = usable_recurrence(rule.recurrence)
+        if recurrence is not None:
+            dates = recurrence_dates(
+                recurrence, rule.day_of_week, rule.valid_from, window.first_day, window.last_day
+            )
+            applicable = tuple(day for day in applicable if day[0] in dates)
         closed = self.closures.for_doctor(rule.facility_id, rule.doctor_id)
         count_from = self.now if self.scope.in_scope(rule.facility_id) else None
-        for _, starts, ends in days[lo:hi]:
+        for _, starts, ends in applicable:
             slots = _new_slots(rule, starts, ends)
             if closed:
                 slots = drop_closed(slots, closed, self.blocked, count_from)

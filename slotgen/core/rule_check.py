@@ -16,6 +16,10 @@ How overlaps are found (a doctor is one person, so overlaps count across facilit
   weekday, their local times overlap (an end of 00:00 meaning 24:00) and their validity
   ranges share a date with that weekday. Wall-clock comparison is exact here because both
   windows are read through the same zone on the same date.
+- Rotations (every n weeks, the n-th weekday of a month) are compared on the dates they
+  really apply, over as long as their two patterns take to repeat (at least the year
+  below): two every-2-weeks rules in the same week parity collide, opposite parities
+  never do.
 - Different zones: local times say nothing, and a Monday in Auckland can meet a Sunday in
   Honolulu. Each rule's windows are turned into real instants (with the planner's
   `window_instants`, so DST is read exactly as generate reads it) over up to a year of
@@ -27,9 +31,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import combinations
+from math import lcm
 
 from slotgen.core.dates import MIDNIGHT, ONE_DAY, describe_instant, load_zone, window_instants
 from slotgen.core.model import Rule
+from slotgen.core.recurrence import (
+    describe_recurrence,
+    period_days,
+    recurrence_dates,
+    usable_recurrence,
+)
 from slotgen.core.validate import day_name, rule_problem
 
 ERROR = "error"
@@ -39,6 +50,8 @@ LEVELS = (ERROR, WARNING, NOTE)
 
 SCAN_DAYS = 371
 """How far cross-zone rules are compared: a year and a week covers both DST seasons."""
+MAX_SCAN_DAYS = 3660
+"""Rotations whose patterns take longer than ten years to line up are not compared further."""
 ZONE_MARGIN = timedelta(days=2)
 """Local dates of two zones are at most 26 hours apart, windows at most a day long."""
 
@@ -74,6 +87,40 @@ def _has_weekday(lo: date, hi: date | None, day_of_week: int) -> bool:
         return True
     return any(
         (lo + ONE_DAY * n).isoweekday() % 7 == day_of_week for n in range((hi - lo).days + 1)
+    )
+
+
+def rule_dates(rule: Rule, lo: date, hi: date) -> list[date]:
+    """The local dates in [lo, hi] a well-formed rule applies on, validity and rotation
+    included, in order."""
+    if rule.valid_from is not None:
+        lo = max(lo, rule.valid_from)
+    if rule.valid_until is not None:
+        hi = min(hi, rule.valid_until)
+    if hi < lo:
+        return []
+    recurrence = usable_recurrence(rule.recurrence)
+    if recurrence is not None:
+        return sorted(recurrence_dates(recurrence, rule.day_of_week, rule.valid_from, lo, hi))
+    first = lo + ONE_DAY * ((rule.day_of_week - lo.isoweekday() % 7) % 7)
+    return [first + timedelta(days=7 * n) for n in range((hi - first).days // 7 + 1)]
+
+
+def _never_in_validity(rule: Rule) -> Finding | None:
+    """A rotation whose dates all miss a bounded validity (a 5th Monday in a short range)."""
+    recurrence = usable_recurrence(rule.recurrence)
+    if recurrence is None or rule.valid_until is None:
+        return None
+    lo = rule.valid_from or rule.valid_until - timedelta(days=period_days(recurrence))
+    if rule_dates(rule, lo, rule.valid_until):
+        return None
+    return Finding(
+        ERROR,
+        "never_produces",
+        (rule.id,),
+        f"{describe_recurrence(rule.recurrence, rule.day_of_week, rule.valid_from)} never "
+        f"falls between valid_from {rule.valid_from} and valid_until {rule.valid_until}: "
+        "it never produces a slot",
     )
 
 
@@ -113,6 +160,8 @@ def _own_findings(rule: Rule, now: datetime) -> tuple[list[Finding], date | None
                 f"valid_until {rule.valid_until}: it never produces a slot",
             )
         )
+    elif (never := _never_in_validity(rule)) is not None:
+        findings.append(never)
     today = now.astimezone(load_zone(rule.timezone)).date()
     if rule.valid_until is not None and rule.valid_until < today:
         findings.append(
@@ -169,6 +218,8 @@ def _overlap(a: Rule, b: Rule, today: date, now: datetime) -> str | None:
             or not _has_weekday(lo, hi, a.day_of_week)
         ):
             return None
+        if a.recurrence or b.recurrence:
+            return _rotation_overlap(a, b, lo, hi, keeps)
         until = f" until {hi}" if hi is not None else ""
         return (
             f"overlap: doctor {a.doctor_id} on {day_name(a.day_of_week)}s, "
@@ -186,9 +237,35 @@ def _overlap(a: Rule, b: Rule, today: date, now: datetime) -> str | None:
     )
 
 
-def _describe(rule: Rule) -> str:
+def _rotation_overlap(a: Rule, b: Rule, lo: date, hi: date | None, keeps: str) -> str | None:
+    """Same zone, same weekday, overlapping times: do the rotations share a date?"""
+    period = lcm(
+        period_days(usable_recurrence(a.recurrence)), period_days(usable_recurrence(b.recurrence))
+    )
+    horizon = lo + timedelta(days=min(max(SCAN_DAYS, period), MAX_SCAN_DAYS))
+    last = horizon if hi is None else min(hi, horizon)
+    shared = sorted(set(rule_dates(a, lo, last)) & set(rule_dates(b, lo, last)))
+    if not shared:
+        return None
     return (
-        f"{day_name(rule.day_of_week)}s {describe_window(rule.start_time, rule.end_time)} "
+        f"overlap: doctor {a.doctor_id} has {_describe(a)} and {_describe(b)}, both on "
+        f"{shared[0]}"
+        + (f" and {len(shared) - 1} more date(s) by {last}" if len(shared) > 1 else "")
+        + f"; {keeps}"
+    )
+
+
+def _describe(rule: Rule) -> str:
+    recurrence = usable_recurrence(rule.recurrence)
+    days = f"{day_name(rule.day_of_week)}s"
+    if recurrence is not None:
+        days = describe_recurrence(rule.recurrence, rule.day_of_week, rule.valid_from)
+        if not days.startswith("every"):
+            days = f"the {days}"
+        else:
+            days = f"{day_name(rule.day_of_week)}s {days}"
+    return (
+        f"{days} {describe_window(rule.start_time, rule.end_time)} "
         f"{rule.timezone} at facility {rule.facility_id}"
     )
 
@@ -201,12 +278,10 @@ def _windows(rule: Rule, lo: date, hi: date, now: datetime) -> Iterator[tuple[da
     if rule.valid_until is not None:
         last = min(last, rule.valid_until)
     zone = load_zone(rule.timezone)
-    day = first + ONE_DAY * ((rule.day_of_week - first.isoweekday() % 7) % 7)
-    while day <= last:
+    for day in rule_dates(rule, first, last):
         start, end = window_instants(day, rule.start_time, rule.end_time, zone)
         if end > now and start < end:
             yield start, end
-        day += timedelta(days=7)
 
 
 def _first_collision(

@@ -6,18 +6,14 @@ days) and reports the reason, and `rules check` shows the same reasons up front.
 
 from datetime import time
 
-from slotgen.core.dates import MIDNIGHT, UnknownZoneError, load_zone
+from slotgen.core.dates import MIDNIGHT, UnknownZoneError, day_name, load_zone
 from slotgen.core.model import AvailabilityException, Rule
+from slotgen.core.recurrence import recurrence_problem
 from slotgen.vocabulary import ExceptionType
 
 _EXCEPTION_TYPES = frozenset(ExceptionType)
 _EXPECTED_TYPES = " or ".join(f"'{kind}'" for kind in ExceptionType)
-_DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-
-
-def day_name(day_of_week: int) -> str:
-    """Name a cron-numbered weekday; the numbering is easy to get wrong, so messages spell it."""
-    return _DAY_NAMES[day_of_week] if 0 <= day_of_week < len(_DAY_NAMES) else f"day {day_of_week}"
+__all__ = ["day_name", "exception_problem", "rule_problem"]
 
 
 def _zone_problem(name: str) -> str | None:
@@ -55,6 +51,7 @@ def rule_problem(rule: Rule) -> str | None:
         or rule.valid_until is None
         or rule.valid_from <= rule.valid_until
         else f"valid_until {rule.valid_until} is before valid_from {rule.valid_from}",
+        recurrence_problem(rule.recurrence, rule.day_of_week, rule.valid_from),
     ]
     return "; ".join(r for r in reasons if r) or None
 

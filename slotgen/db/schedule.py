@@ -67,7 +67,10 @@ def _filtered(
 
 
 def list_rules(
-    connection: Connection, facility_ids: Collection[int] = (), doctor_ids: Collection[int] = ()
+    connection: Connection,
+    facility_ids: Collection[int] = (),
+    doctor_ids: Collection[int] = (),
+    rule_ids: Collection[int] = (),
 ) -> list[RuleListing]:
     """Rules in id order, active or not, each with its facility's zone and the names."""
     r = availability_rules.c
@@ -79,6 +82,8 @@ def list_rules(
         .order_by(r.id)
     )
     query = _filtered(query, r.facility_id, r.doctor_id, facility_ids, doctor_ids)
+    if rule_ids:
+        query = query.where(r.id.in_(rule_ids))
     width = len(RULE_COLUMNS)
     return [RuleListing(Rule._make(row[:width]), *row[width:]) for row in connection.execute(query)]
 

@@ -103,6 +103,7 @@ availability_rules = Table(
     Column("valid_from", Date, nullable=True),
     Column("valid_until", Date, nullable=True),
     Column("is_active", Boolean, nullable=False, server_default=true()),
+    Column("recurrence", Text, nullable=True),
     *_timestamps(),
 )
 

@@ -46,6 +46,7 @@ RULE_COLUMNS = (
     _RULE.valid_until,
     _RULE.is_active,
     facilities.c.timezone,
+    _RULE.recurrence,
 )
 """The columns of a core Rule, in its field order (join facilities for the zone)."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from slotgen.core.dates import UnknownZoneError, load_zone
 from slotgen.core.model import EXCEPTIONS_TABLE, RULES_TABLE
+from slotgen.core.recurrence import RecurrenceError, normalise_recurrence
 from slotgen.vocabulary import ExceptionType
 
 FACILITIES = "facilities"
@@ -132,6 +133,15 @@ def _date(value: Any) -> date:
     raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
 
 
+def _recurrence(value: Any) -> str:
+    """The canonical RRULE, so what the database holds reads the same whoever wrote it."""
+    text: str = _text(200)(value)
+    try:
+        return normalise_recurrence(text)
+    except RecurrenceError as exc:
+        raise ValueError(str(exc).removeprefix("recurrence ")) from None
+
+
 def _boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -165,6 +175,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("valid_from", _date),
         Column("valid_until", _date),
         Column("is_active", _boolean, default=True),
+        Column("recurrence", _recurrence),
     ),
     EXCEPTIONS_TABLE: (
         Column("facility_id", _integer, required=True, references=FACILITIES),

@@ -26,11 +26,11 @@ def test_demo_twice_makes_slots_everywhere_and_puts_both_jobs_on_record(
     assert second.exit_code == 0, second.stderr
 
     assert first.stdout.startswith(
-        "Imported 3 facilities, 8 doctors, 4 services, 22 rules, 4 exceptions "
-        "(inserted 41, updated 0)"
+        "Imported 3 facilities, 9 doctors, 4 services, 25 rules, 4 exceptions "
+        "(inserted 45, updated 0)"
     )
     assert second.stdout.startswith("Imported 3 facilities")
-    assert "(inserted 0, updated 41)" in second.stdout
+    assert "(inserted 0, updated 45)" in second.stdout
     assert "(nothing to change)" in second.stdout
     for shown in ("Berlin Mitte", "Brooklyn Heights", "Kathmandu Thamel", "Runs, newest first"):
         assert shown in second.stdout

@@ -82,9 +82,23 @@ EXPECTED = {
     "doctors": [(1, "Dr. Weber"), (2, "Dr. Sharma")],
     "services": [(1, "Consultation", 30)],
     "availability_rules": [
-        (1, 1, 1, 1, 1, time(9), time(12), 30, 0, None, None, True),
-        (2, 2, 2, None, 0, time(18), time(0), 20, 10, date(2027, 1, 1), date(2027, 6, 30), False),
-        (3, 1, 2, None, 5, time(8, 30), time(10), 15, 0, None, None, True),
+        (1, 1, 1, 1, 1, time(9), time(12), 30, 0, None, None, True, None),
+        (
+            2,
+            2,
+            2,
+            None,
+            0,
+            time(18),
+            time(0),
+            20,
+            10,
+            date(2027, 1, 1),
+            date(2027, 6, 30),
+            False,
+            None,
+        ),
+        (3, 1, 2, None, 5, time(8, 30), time(10), 15, 0, None, None, True, None),
     ],
     "availability_exceptions": [
         (1, 1, None, date(2027, 12, 24), date(2027, 12, 26), None, None, "blocked", None),
@@ -198,7 +212,7 @@ def test_short_table_names_and_toml_dates_and_times(
     rows = stored(database)
     assert rows["facilities"] == [(7, "North", "UTC")]
     assert rows["availability_rules"] == [
-        (5, 7, 3, None, 2, time(9), time(10), 30, 0, date(2027, 3, 1), None, True)
+        (5, 7, 3, None, 2, time(9), time(10), 30, 0, date(2027, 3, 1), None, True, None)
     ]
     assert [row[1:4] for row in rows["availability_exceptions"]] == [(7, None, date(2027, 4, 1))]
 
@@ -360,7 +374,7 @@ def test_references_may_point_at_rows_already_in_the_database(
     result = import_(database, path)
     assert result.exit_code == 0, result.stderr
     assert [row[1:] for row in stored(database)["availability_rules"]] == [
-        (facility, doctor, None, 3, time(14), time(16), 60, 0, None, None, True)
+        (facility, doctor, None, 3, time(14), time(16), 60, 0, None, None, True, None)
     ]
 
 
@@ -397,7 +411,7 @@ def test_rows_with_an_id_are_updated_and_rows_without_one_inserted(
         (2, "Kathmandu Thamel", "Asia/Kathmandu"),
     ]
     assert [row[1] for row in rows["doctors"]] == ["Dr. Weber", "Dr. Sharma", "Dr. New"]
-    assert rows["availability_rules"][1][-1] is True
+    assert rows["availability_rules"][1][-2] is True, "is_active back to its default"
     again = import_(database, *write_toml(tmp_path, SCHEDULE))
     assert again.stdout.strip().endswith("(inserted 0, updated 10)")
     assert stored(database)["availability_rules"] == EXPECTED["availability_rules"]
@@ -500,6 +514,7 @@ def as_stored(rule: dict[str, Any]) -> tuple[Any, ...]:
         date.fromisoformat(rule["valid_from"]),
         None,
         rule["is_active"],
+        None,
     )
 
 

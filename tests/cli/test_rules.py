@@ -28,6 +28,8 @@ RULE_KEYS = {
     "valid_from",
     "valid_until",
     "is_active",
+    "recurrence",
+    "repeats",
 }
 
 
@@ -95,6 +97,8 @@ def test_list_shows_rules_in_local_terms(
         "valid_from": "2027-01-01",
         "valid_until": "2027-06-30",
         "is_active": True,
+        "recurrence": None,
+        "repeats": "every week",
     }
     assert listed[1]["end_time"] == "00:00"
     assert listed[1]["service"] is None

@@ -34,6 +34,7 @@ def rule(
     valid_until: date | None = None,
     active: bool = True,
     zone: str = "UTC",
+    recurrence: str | None = None,
 ) -> Rule:
     return Rule(
         id,
@@ -49,6 +50,7 @@ def rule(
         valid_until,
         active,
         zone,
+        recurrence,
     )
 
 
