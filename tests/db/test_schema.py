@@ -31,7 +31,7 @@ def test_migrations_have_one_head_and_the_package_knows_it() -> None:
     """Every command compares the stored revision with HEAD_REVISION, not with Alembic's
     head: a new migration that does not move it would be refused as unknown, or skipped."""
     assert len(ScriptDirectory.from_config(migrate.alembic_config()).get_heads()) == 1
-    assert migrate.HEAD_REVISION == migrate.head_revision()
+    assert migrate.head_revision() == migrate.HEAD_REVISION
 
 
 def test_models_and_migrations_agree(database: DatabaseUnderTest) -> None:
