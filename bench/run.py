@@ -29,8 +29,24 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -46,6 +62,7 @@ from slotgen.db.schema import (
     facilities,
     job_runs,
     metadata,
+    services,
 )
 from slotgen.services.generate import generate_slots
 from slotgen.services.params import GenerateParams, ReleaseParams
@@ -61,7 +78,18 @@ SERVER_URLS = {
 }
 COPY_TYPES = ["int4", "timestamp", "timestamp", "int4", "int4", "int4", "timestamp", "timestamp"]
 """The binary COPY types of SLOT_COLUMNS."""
-SCENARIOS = ("fresh", "rerun", "daily", "exception", "release", "memory", "slots", "import")
+SCENARIOS = (
+    "startup",
+    "fresh",
+    "indexes",
+    "rerun",
+    "daily",
+    "exception",
+    "release",
+    "memory",
+    "slots",
+    "import",
+)
 
 
 @dataclass(frozen=True)
@@ -219,9 +247,64 @@ def stored_rows(engine: Engine) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in result]
 
 
-def driver_floor(engine: Engine, rows: Sequence[tuple[Any, ...]]) -> float:
-    """The same rows in one transaction through the driver's fastest bulk path."""
-    clear_slots(engine)
+CONTRACT_TABLE = "contract_slots"
+"""The floor's table: the schema contract's slots table and nothing slotgen adds."""
+SLOTGEN_INDEXES = {
+    "(facility_id, start_at)": ("facility_id", "start_at"),
+    "rule_id": ("rule_id",),
+    "service_id": ("service_id",),
+}
+"""The indexes slotgen's own table has beyond the contract (README: what each serves)."""
+
+
+def contract_table(extra: Sequence[Sequence[str]] = ()) -> Table:
+    """The contract's slots table: its columns, the unique key, the reserved index and the
+    foreign keys (SQLite enforces them as slotgen's connections do), plus `extra` indexes.
+
+    MariaDB indexes every foreign key column itself, which the contract then includes.
+    """
+    s = availability_slots.c
+    table = Table(
+        CONTRACT_TABLE,
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("facility_id", Integer, ForeignKey(facilities.c.id), nullable=False),
+        Column("doctor_id", Integer, ForeignKey(doctors.c.id), nullable=False),
+        Column("service_id", Integer, ForeignKey(services.c.id), nullable=True),
+        Column("rule_id", Integer, ForeignKey(availability_rules.c.id), nullable=True),
+        Column("start_at", s.start_at.type, nullable=False),
+        Column("end_at", s.end_at.type, nullable=False),
+        Column("status", s.status.type, nullable=False, server_default=text("'open'")),
+        Column("reserved_until", s.reserved_until.type, nullable=True),
+        Column("created_at", s.created_at.type, nullable=False),
+        Column("updated_at", s.updated_at.type, nullable=False),
+        UniqueConstraint("doctor_id", "start_at"),
+        Index("ix_contract_reserved", "status", "reserved_until"),
+    )
+    for n, columns in enumerate(extra):
+        Index(f"ix_contract_extra_{n}", *(table.c[name] for name in columns))
+    return table
+
+
+@contextmanager
+def floor_table(engine: Engine, extra: Sequence[Sequence[str]] = ()) -> Iterator[Table]:
+    table = contract_table(extra)
+    table.drop(engine, checkfirst=True)
+    table.create(engine)
+    try:
+        yield table
+    finally:
+        table.drop(engine)
+
+
+def driver_floor(engine: Engine, rows: Sequence[tuple[Any, ...]], table: str) -> float:
+    """The same rows in one transaction through the driver's fastest bulk path, into
+    `table`, emptied first."""
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DELETE FROM {table}")
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM ANALYZE {table}")
     raw = engine.raw_connection()
     try:
         driver = raw.driver_connection
@@ -230,9 +313,7 @@ def driver_floor(engine: Engine, rows: Sequence[tuple[Any, ...]]) -> float:
         if engine.dialect.name == "postgresql":
             with (
                 driver.cursor() as cursor,
-                cursor.copy(
-                    f"COPY availability_slots ({SLOT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-                ) as copy,
+                cursor.copy(f"COPY {table} ({SLOT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy,
             ):
                 copy.set_types(COPY_TYPES)
                 for row in rows:
@@ -242,9 +323,7 @@ def driver_floor(engine: Engine, rows: Sequence[tuple[Any, ...]]) -> float:
             cursor = driver.cursor()
             if engine.dialect.name == "sqlite":
                 driver.execute("BEGIN IMMEDIATE")
-            cursor.executemany(
-                f"INSERT INTO availability_slots ({SLOT_COLUMNS}) VALUES ({marks})", rows
-            )
+            cursor.executemany(f"INSERT INTO {table} ({SLOT_COLUMNS}) VALUES ({marks})", rows)
         driver.commit()
         return time.perf_counter() - started
     finally:
@@ -274,43 +353,61 @@ def bare_release(engine: Engine, now: datetime) -> float:
         raw.close()
 
 
-class _Base(DeclarativeBase):
-    pass
+def orm_peer(
+    engine: Engine, table: Table, workload: Workload, subset_doctors: int
+) -> tuple[float, str]:
+    """The approach slotgen replaces, on a subset of doctors, extrapolated: read each rule
+    as an ORM object, walk its dates and slots, ask whether each slot exists, add an ORM
+    object for each one that does not, flush per rule, commit once. It writes into the
+    contract's table, like the floor."""
 
+    class Base(DeclarativeBase):  # a registry per call: each backend maps the tables anew
+        pass
 
-class _Slot(_Base):
-    __table__ = availability_slots
+    # Classes mapped onto tables: their columns are attributes the type checker cannot see.
+    Slot: Any = type("Slot", (Base,), {"__table__": table})
+    Rule: Any = type("Rule", (Base,), {"__table__": availability_rules})
+    Place: Any = type("Place", (Base,), {"__table__": facilities})
 
-
-def orm_peer(engine: Engine, workload: Workload, subset_doctors: int) -> tuple[float, str]:
-    """An ORM object per slot, committed once, on a subset of doctors; extrapolated."""
-    clear_slots(engine)
-    generate(engine, _scoped(workload, subset_doctors, engine), PLAN_NOW)
-    with engine.connect() as connection:
-        planned = connection.execute(
-            select(
-                availability_slots.c.doctor_id,
-                availability_slots.c.start_at,
-                availability_slots.c.end_at,
-                availability_slots.c.facility_id,
-                availability_slots.c.rule_id,
-            )
-        ).all()
-    clear_slots(engine)
+    with engine.begin() as connection:
+        connection.execute(delete(table))
+    scoped = _scoped(workload, subset_doctors, engine)
+    first = date.fromisoformat(scoped.start_date or "")
+    last = date.fromisoformat(scoped.end_date or "")
     started = time.perf_counter()
     with Session(engine) as session:
-        for doctor_id, start_at, end_at, facility_id, rule_id in planned:
-            session.add(
-                _Slot(
-                    doctor_id=doctor_id,
-                    start_at=start_at,
-                    end_at=end_at,
-                    facility_id=facility_id,
-                    rule_id=rule_id,
-                    created_at=PLAN_NOW,
-                    updated_at=PLAN_NOW,
-                )
-            )
+        zones = {place.id: ZoneInfo(place.timezone) for place in session.query(Place)}
+        rules = session.query(Rule).filter(Rule.doctor_id.in_(scoped.doctor_ids)).all()
+        for rule in rules:
+            zone = zones[rule.facility_id]
+            day = first
+            while day <= last:
+                if (day.weekday() + 1) % 7 == rule.day_of_week:
+                    at = datetime.combine(day, rule.start_time, zone)
+                    end = datetime.combine(day, rule.end_time, zone)
+                    step = timedelta(minutes=rule.slot_duration_minutes)
+                    while at + step <= end:
+                        start_at, end_at = at.astimezone(UTC), (at + step).astimezone(UTC)
+                        exists = (
+                            session.query(Slot.id)
+                            .filter(Slot.doctor_id == rule.doctor_id, Slot.start_at == start_at)
+                            .first()
+                        )
+                        if exists is None:
+                            session.add(
+                                Slot(
+                                    doctor_id=rule.doctor_id,
+                                    start_at=start_at,
+                                    end_at=end_at,
+                                    facility_id=rule.facility_id,
+                                    rule_id=rule.id,
+                                    created_at=PLAN_NOW,
+                                    updated_at=PLAN_NOW,
+                                )
+                            )
+                        at += step
+                day += timedelta(days=1)
+            session.flush()
         session.commit()
     seconds = time.perf_counter() - started
     scale = workload.doctors / subset_doctors
@@ -337,22 +434,28 @@ def run_backend(backend: str, url: str, workload: Workload, args: argparse.Names
     seed(engine, workload)
     rows: list[Row] = []
     scenarios = set(args.scenario)
+    if "startup" in scenarios:
+        rows += _startup(backend, url, max(args.repeat, 5))
     fresh = Row(backend, "fresh generate")
     floor_times: list[float] = []
-    needs_floor = scenarios & {"fresh", "rerun", "daily", "exception"}
-    for _ in range(args.repeat if needs_floor else 0):
-        clear_slots(engine)
-        fresh.seconds.append(timed(lambda: generate(engine, workload.request, PLAN_NOW)))
-        fresh.rows = slot_count(engine)
-        written = stored_rows(engine)
-        floor_times.append(driver_floor(engine, written))
-    fresh.floor = statistics.median(floor_times) if floor_times else None
-    fresh.note = f"floor {fresh.floor or 0:.2f} s ({_floor_name(backend)})"
-    if "fresh" in scenarios:
-        if args.peer_doctors:
-            fresh.peer, peer_note = orm_peer(engine, workload, args.peer_doctors)
-            fresh.note += f"; {peer_note} = {fresh.peer:.1f} s"
-        rows.append(fresh)
+    needs_floor = scenarios & {"fresh", "rerun", "daily", "exception", "indexes"}
+    written: list[tuple[Any, ...]] = []
+    with floor_table(engine) as contract:
+        for _ in range(args.repeat if needs_floor else 0):
+            clear_slots(engine)
+            fresh.seconds.append(timed(lambda: generate(engine, workload.request, PLAN_NOW)))
+            fresh.rows = slot_count(engine)
+            written = stored_rows(engine)
+            floor_times.append(driver_floor(engine, written, contract.name))
+        fresh.floor = statistics.median(floor_times) if floor_times else None
+        fresh.note = f"floor {fresh.floor or 0:.2f} s ({_floor_name(backend)}, contract table)"
+        if "fresh" in scenarios:
+            if args.peer_doctors:
+                fresh.peer, peer_note = orm_peer(engine, contract, workload, args.peer_doctors)
+                fresh.note += f"; {peer_note} = {fresh.peer:.1f} s"
+            rows.append(fresh)
+    if "indexes" in scenarios:
+        rows += _index_costs(backend, engine, written, fresh, args.repeat)
     if scenarios - {"fresh", "memory"}:
         clear_slots(engine)
         generate(engine, workload.request, PLAN_NOW)
@@ -383,6 +486,79 @@ def run_backend(backend: str, url: str, workload: Workload, args: argparse.Names
     if "import" in scenarios:
         rows += _imports(backend, url, args.import_rows)
     return rows
+
+
+BARE_IMPORTS = "import typer, rich.console"
+BARE_RELEASE = """
+import sys
+from datetime import UTC, datetime
+from sqlalchemy import create_engine
+now = datetime.now(UTC).replace(tzinfo=None)
+stamp = now.isoformat(" ") if sys.argv[1].startswith("sqlite") else now
+engine = create_engine(sys.argv[1])
+with engine.begin() as connection:
+    connection.exec_driver_sql(
+        "UPDATE availability_slots SET status = 'open', reserved_until = NULL, updated_at = %s"
+        " WHERE status = 'reserved' AND reserved_until < %s".replace(
+            "%s", "?" if sys.argv[1].startswith("sqlite") else "%s"
+        ),
+        (stamp, stamp),
+    )
+"""
+
+
+def _process_seconds(command: Sequence[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
+def _startup(backend: str, url: str, repeat: int) -> list[Row]:
+    """Whole processes, as cron starts them, each against its bare counterpart; the two
+    are interleaved so a change in the machine's load hits both alike."""
+    pairs = [
+        (
+            "start-up: slotgen --help",
+            [*_slotgen("--help")],
+            [sys.executable, "-c", BARE_IMPORTS],
+            "a bare `python -c 'import typer, rich.console'`",
+        ),
+        (
+            "start-up: release, nothing to do",
+            [*_slotgen("release", "--database-url", url)],
+            [sys.executable, "-c", BARE_RELEASE, url],
+            "a bare Python that imports SQLAlchemy and runs the same UPDATE",
+        ),
+    ]
+    result = []
+    for name, command, bare, what in pairs:
+        row = Row(backend, name)
+        floors = []
+        for _ in range(repeat):
+            floors.append(_process_seconds(bare))
+            row.seconds.append(_process_seconds(command))
+        row.floor = statistics.median(floors)
+        row.note = f"floor {row.floor:.2f} s: {what}; interleaved"
+        result.append(row)
+    return result
+
+
+def _index_costs(
+    backend: str, engine: Engine, written: Sequence[tuple[Any, ...]], fresh: Row, repeat: int
+) -> list[Row]:
+    """What each index slotgen adds to the contract costs the same bulk insert."""
+    variants: list[tuple[str, list[Sequence[str]]]] = [
+        (f"contract + {name}", [columns]) for name, columns in SLOTGEN_INDEXES.items()
+    ]
+    variants.append(("contract + all of slotgen's indexes", list(SLOTGEN_INDEXES.values())))
+    result = []
+    for name, extra in variants:
+        row = Row(backend, f"floor into {name}", rows=len(written), floor=fresh.floor)
+        with floor_table(engine, extra) as table:
+            row.seconds = [driver_floor(engine, written, table.name) for _ in range(repeat)]
+        row.note = "the floor's insert, / the contract's floor"
+        result.append(row)
+    return result
 
 
 def _floor_name(backend: str) -> str:
