@@ -25,6 +25,7 @@ from slotgen.cli import (
     rules,
     runs,
     slots,
+    systemd,
 )
 from slotgen.cli.output import message
 from slotgen.errors import ExitCode, SlotgenError, first_line
@@ -209,6 +210,7 @@ app.command("retry")(retry.retry_command)
 app.add_typer(runs.app, name="runs")
 app.command("check")(check.check_command)
 app.command("crontab")(crontab.crontab_command)
+app.command("systemd")(systemd.systemd_command)
 app.command("dashboard")(dashboard.dashboard_command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(exceptions.app, name="exceptions")
