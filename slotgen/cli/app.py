@@ -20,6 +20,7 @@ from slotgen.cli import (
     exceptions,
     generate,
     importer,
+    kubernetes,
     release,
     retry,
     rules,
@@ -211,6 +212,7 @@ app.add_typer(runs.app, name="runs")
 app.command("check")(check.check_command)
 app.command("crontab")(crontab.crontab_command)
 app.command("systemd")(systemd.systemd_command)
+app.command("kubernetes")(kubernetes.kubernetes_command)
 app.command("dashboard")(dashboard.dashboard_command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(exceptions.app, name="exceptions")
