@@ -125,7 +125,10 @@ def _cron_job(task: Task, request: KubernetesRequest) -> dict[str, Any]:
             "failedJobsHistoryLimit": 3,
             "jobTemplate": {
                 "metadata": {"labels": labels},
-                "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels}, "spec": pod}},
+                "spec": {
+                    "backoffLimit": 0,
+                    "template": {"metadata": {"labels": labels}, "spec": pod},
+                },
             },
         },
     }
