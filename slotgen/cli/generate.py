@@ -15,6 +15,7 @@ from slotgen.cli.options import (
     DoctorFilter,
     FacilityFilter,
     JsonOption,
+    MetricsFileOption,
     TriesOption,
     TriggerOption,
     database,
@@ -56,6 +57,7 @@ def generate_command(
     backoff: BackoffOption = 5.0,
     trigger: TriggerOption = DEFAULT_TRIGGER,
     ping_url: Annotated[str | None, ping_url_option("generate")] = None,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -72,7 +74,7 @@ def generate_command(
     request = GenerateRequest(
         GenerateParams(ids(facility), ids(doctor), start_date, end_date, days),
         dry_run=dry_run,
-        options=RunOptions(trigger, tries, backoff, ping_url),
+        options=RunOptions(trigger, tries, backoff, ping_url, metrics_file),
     )
     with database(database_url) as opened, _progress(enabled=not as_json) as progress:
         result = generate(opened, request, datetime.now(UTC), progress)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from slotgen.cli.options import DatabaseUrlOption, JsonOption, database
+from slotgen.cli.options import DatabaseUrlOption, JsonOption, MetricsFileOption, database
 from slotgen.cli.output import line, message, print_json
 from slotgen.errors import BadInput
 
@@ -31,6 +31,7 @@ def import_command(
             help="Check the files and count what would change; write nothing.",
         ),
     ] = False,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -43,7 +44,9 @@ def import_command(
     from slotgen.services.importer import ImportRequest, import_schedule
 
     with database(database_url) as opened:
-        report = import_schedule(opened, ImportRequest(tuple(files), dry_run), datetime.now(UTC))
+        report = import_schedule(
+            opened, ImportRequest(tuple(files), dry_run, metrics_file), datetime.now(UTC)
+        )
     if report.problems:
         for problem in report.problems:
             message(str(problem))

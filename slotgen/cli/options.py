@@ -62,6 +62,21 @@ BackoffOption = Annotated[
 ]
 
 
+MetricsFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--metrics-file",
+        metavar="PATH",
+        envvar="SLOTGEN_METRICS_FILE",
+        show_envvar=True,
+        help="After the run, write its metrics in node_exporter's textfile format to this "
+        ".prom file (replaced in one rename; other jobs' lines in it are kept). "
+        "Not written by a dry run.",
+        show_default=False,
+    ),
+]
+
+
 def _scheduler_trigger(value: Trigger) -> Trigger:
     if value not in SCHEDULER_TRIGGERS:
         raise typer.BadParameter(f"{value} is recorded by `slotgen retry` itself")

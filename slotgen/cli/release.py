@@ -10,6 +10,7 @@ from slotgen.cli.options import (
     BackoffOption,
     DatabaseUrlOption,
     JsonOption,
+    MetricsFileOption,
     TriesOption,
     TriggerOption,
     database,
@@ -34,6 +35,7 @@ def release_command(
     backoff: BackoffOption = 5.0,
     trigger: TriggerOption = DEFAULT_TRIGGER,
     ping_url: Annotated[str | None, ping_url_option("release")] = None,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -49,7 +51,7 @@ def release_command(
     request = ReleaseRequest(
         ReleaseParams(batch_size),
         dry_run=dry_run,
-        options=RunOptions(trigger, tries, backoff, ping_url),
+        options=RunOptions(trigger, tries, backoff, ping_url, metrics_file),
     )
     with database(database_url) as opened:
         result = release(opened, request, datetime.now(UTC))
