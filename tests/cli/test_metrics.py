@@ -143,7 +143,10 @@ def test_a_dry_run_writes_no_metrics(clinic: DatabaseUnderTest, tmp_path: Path) 
 def test_import_writes_its_counts(clinic: DatabaseUnderTest, tmp_path: Path) -> None:
     metrics = tmp_path / "slotgen.prom"
     schedule = tmp_path / "clinic.toml"
-    schedule.write_text('[[doctors]]\nname = "Dr. New"\n\n[[doctors]]\nid = 1\nname = "Dr. Lee"\n')
+    lee = add_doctor(clinic.engine, "Dr. Lee")
+    schedule.write_text(
+        f'[[doctors]]\nname = "Dr. New"\n\n[[doctors]]\nid = {lee}\nname = "Dr. Li"\n'
+    )
     broken = tmp_path / "broken.toml"
     broken.write_text('[[doctors]]\nid = "x"\n')
 
