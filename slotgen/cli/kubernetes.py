@@ -40,7 +40,7 @@ def kubernetes_command(
     """
     from slotgen.services.kubernetes import DEFAULT_IMAGE, KubernetesRequest, cron_jobs, to_yaml
 
-    request = KubernetesRequest(image or DEFAULT_IMAGE, secret, namespace)
+    request = KubernetesRequest(DEFAULT_IMAGE if image is None else image, secret, namespace)
     line("# slotgen's CronJobs. Apply with: slotgen kubernetes ... | kubectl apply -f -")
     line(f"# The database URL comes from the Secret {request.secret}, key database-url:")
     line(
