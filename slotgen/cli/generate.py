@@ -24,6 +24,7 @@ from slotgen.cli.options import (
 )
 from slotgen.cli.output import line, print_json, stderr, stdout, table
 from slotgen.cli.views import job_outcome
+from slotgen.vocabulary import Job
 
 if TYPE_CHECKING:
     from slotgen.services.generate import GenerateReport
@@ -76,7 +77,11 @@ def generate_command(
         dry_run=dry_run,
         options=RunOptions(trigger, tries, backoff, ping_url, metrics_file),
     )
-    with database(database_url) as opened, _progress(enabled=not as_json) as progress:
+    metered = None if dry_run else (metrics_file, Job.GENERATE)
+    with (
+        database(database_url, metered=metered) as opened,
+        _progress(enabled=not as_json) as progress,
+    ):
         result = generate(opened, request, datetime.now(UTC), progress)
     job_outcome(result)
     if as_json:

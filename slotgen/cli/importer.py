@@ -9,6 +9,7 @@ import typer
 from slotgen.cli.options import DatabaseUrlOption, JsonOption, MetricsFileOption, database
 from slotgen.cli.output import line, message, print_json
 from slotgen.errors import BadInput
+from slotgen.vocabulary import Job
 
 
 def import_command(
@@ -43,7 +44,8 @@ def import_command(
     """
     from slotgen.services.importer import ImportRequest, import_schedule
 
-    with database(database_url) as opened:
+    metered = None if dry_run else (metrics_file, Job.IMPORT)
+    with database(database_url, metered=metered) as opened:
         report = import_schedule(
             opened, ImportRequest(tuple(files), dry_run, metrics_file), datetime.now(UTC)
         )

@@ -18,6 +18,7 @@ from slotgen.cli.options import (
 )
 from slotgen.cli.output import line, print_json
 from slotgen.cli.views import job_outcome
+from slotgen.vocabulary import Job
 
 DEFAULT_BATCH_SIZE = 5000
 
@@ -53,7 +54,8 @@ def release_command(
         dry_run=dry_run,
         options=RunOptions(trigger, tries, backoff, ping_url, metrics_file),
     )
-    with database(database_url) as opened:
+    metered = None if dry_run else (metrics_file, Job.RELEASE)
+    with database(database_url, metered=metered) as opened:
         result = release(opened, request, datetime.now(UTC))
     job_outcome(result)
     if as_json:

@@ -24,8 +24,8 @@ SECRET_KEY = "database-url"
 ZONE = "Etc/UTC"
 
 MEMORY_REQUEST = "96Mi"
-"""A whole `slotgen generate` of the demo clinic peaks at 67 MB (VmHWM, SQLite); 500
-doctors over 30 days at 79 to 87 MB, 2,000 doctors over 90 days at 88 to 112 MB."""
+"""A whole `slotgen generate` of the demo clinic peaks at 67 MB (VmHWM) on SQLite and 78 MB
+on PostgreSQL; 500 doctors over 30 days at 79 to 87 MB, 2,000 over 90 days at 88 to 112 MB."""
 MEMORY_LIMIT = "256Mi"
 CPU_REQUEST = "100m"
 

@@ -130,6 +130,19 @@ def recording(
                 log.error("Metrics not written to %s: %s", target, exc)
 
 
+def record_unopened(path: Path | None, job: str, error: SlotgenError) -> None:
+    """A run that could not open its database (unreachable: 3, out of date: 3, a bad URL:
+    2) did no work and is on no record; its metrics still say how it ended."""
+    target = checked_metrics_file(path)
+    if target is None:
+        return
+    metrics = JobMetrics(job, datetime.now(UTC), timedelta(0), error.exit_code, None, None)
+    try:
+        write_job_metrics(target, metrics)
+    except OSError as exc:
+        log.error("Metrics not written to %s: %s", target, exc)
+
+
 def prometheus_lines(summaries: Mapping[str, JobSummary], now: datetime) -> str:
     """`check --format prometheus`: every job's lines as job_runs has them."""
     samples = []

@@ -196,3 +196,24 @@ def test_check_prints_nothing_for_a_database_without_runs(database: DatabaseUnde
 
     assert printed.exit_code == 0, printed.stderr
     assert printed.stdout == ""
+
+
+def test_a_run_that_cannot_reach_its_database_still_says_so(tmp_path: Path) -> None:
+    metrics = tmp_path / "slotgen.prom"
+    url = "postgresql+psycopg://slotgen@127.0.0.1:1/clinic"
+
+    result = run_cli("release", "--database-url", url, "--metrics-file", str(metrics))
+
+    assert result.exit_code == 3
+    samples = read(metrics.read_text())
+    assert samples[job("last_exit_code", "release")] == 3
+    assert job("last_success_timestamp_seconds", "release") not in samples
+
+
+def test_a_bad_metrics_path_wins_over_an_unreachable_database(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://slotgen@127.0.0.1:1/clinic"
+
+    result = run_cli("generate", "--database-url", url, "--metrics-file", str(tmp_path / "x" / "m"))
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --metrics-file: the folder")
