@@ -12,8 +12,8 @@ def kubernetes_command(
         str | None,
         typer.Option(
             metavar="IMAGE",
-            help="The container image with slotgen installed, [REGISTRY/]NAME[:TAG][@DIGEST]. "
-            "Default: slotgen:VERSION.",
+            help="The container image with slotgen installed: NAME, NAME:TAG or NAME@DIGEST, "
+            "optionally after REGISTRY/. Default: slotgen:VERSION.",
             show_default=False,
         ),
     ] = None,
