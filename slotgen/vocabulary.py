@@ -81,3 +81,6 @@ class Job(StrEnum):
 
     GENERATE = "generate"
     RELEASE = "release"
+    IMPORT = "import"
+    """Not on record in job_runs (an import is checked whole, then written in one
+    transaction, and run by a person): only its metrics name it."""

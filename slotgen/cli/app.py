@@ -20,11 +20,13 @@ from slotgen.cli import (
     exceptions,
     generate,
     importer,
+    kubernetes,
     release,
     retry,
     rules,
     runs,
     slots,
+    systemd,
 )
 from slotgen.cli.output import message
 from slotgen.errors import ExitCode, SlotgenError, first_line
@@ -209,6 +211,8 @@ app.command("retry")(retry.retry_command)
 app.add_typer(runs.app, name="runs")
 app.command("check")(check.check_command)
 app.command("crontab")(crontab.crontab_command)
+app.command("systemd")(systemd.systemd_command)
+app.command("kubernetes")(kubernetes.kubernetes_command)
 app.command("dashboard")(dashboard.dashboard_command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(exceptions.app, name="exceptions")

@@ -1,14 +1,21 @@
 """`slotgen check`: the jobs' health for Nagios, Icinga, or cron's mail."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from slotgen.cli.options import DatabaseUrlOption, JsonOption, database
 from slotgen.cli.output import line, print_json
-from slotgen.errors import DatabaseUnavailable, SchemaOutOfDate
+from slotgen.errors import BadInput, DatabaseUnavailable, SchemaOutOfDate
 from slotgen.monitoring.durations import DEFAULT_MAX_AGES, DURATION_SYNTAX
+
+
+class CheckFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    PROMETHEUS = "prometheus"
 
 
 def check_command(
@@ -22,6 +29,15 @@ def check_command(
             "no ages.",
         ),
     ] = DEFAULT_MAX_AGES,
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format",
+            help="text (the plugin lines), json (as --json) or prometheus (every job's "
+            "metrics from job_runs, as --metrics-file writes them, for a scrape wrapper; "
+            "exit 0 whatever the jobs' health).",
+        ),
+    ] = CheckFormat.TEXT,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -42,6 +58,15 @@ def check_command(
 
     request = CheckRequest(max_age)
     now = datetime.now(UTC)
+    if output_format is CheckFormat.PROMETHEUS:
+        if as_json:
+            raise BadInput("give --format prometheus or --json, not both")
+        with database(database_url) as opened:
+            text = check(opened, request, now).prometheus()
+        if text:
+            line(text.rstrip("\n"))
+        return
+    as_json = as_json or output_format is CheckFormat.JSON
     try:
         with database(database_url) as opened:
             result = check(opened, request, now)

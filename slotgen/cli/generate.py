@@ -15,6 +15,7 @@ from slotgen.cli.options import (
     DoctorFilter,
     FacilityFilter,
     JsonOption,
+    MetricsFileOption,
     TriesOption,
     TriggerOption,
     database,
@@ -23,6 +24,7 @@ from slotgen.cli.options import (
 )
 from slotgen.cli.output import line, print_json, stderr, stdout, table
 from slotgen.cli.views import job_outcome
+from slotgen.vocabulary import Job
 
 if TYPE_CHECKING:
     from slotgen.services.generate import GenerateReport
@@ -56,6 +58,7 @@ def generate_command(
     backoff: BackoffOption = 5.0,
     trigger: TriggerOption = DEFAULT_TRIGGER,
     ping_url: Annotated[str | None, ping_url_option("generate")] = None,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -72,9 +75,13 @@ def generate_command(
     request = GenerateRequest(
         GenerateParams(ids(facility), ids(doctor), start_date, end_date, days),
         dry_run=dry_run,
-        options=RunOptions(trigger, tries, backoff, ping_url),
+        options=RunOptions(trigger, tries, backoff, ping_url, metrics_file),
     )
-    with database(database_url) as opened, _progress(enabled=not as_json) as progress:
+    metered = None if dry_run else (metrics_file, Job.GENERATE)
+    with (
+        database(database_url, metered=metered) as opened,
+        _progress(enabled=not as_json) as progress,
+    ):
         result = generate(opened, request, datetime.now(UTC), progress)
     job_outcome(result)
     if as_json:

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
-from slotgen.cli.options import DatabaseUrlOption, JsonOption, database
+from slotgen.cli.options import DatabaseUrlOption, JsonOption, MetricsFileOption, database
 from slotgen.cli.output import line, message, print_json
 from slotgen.errors import BadInput
+from slotgen.vocabulary import Job
 
 
 def import_command(
@@ -31,6 +32,7 @@ def import_command(
             help="Check the files and count what would change; write nothing.",
         ),
     ] = False,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -42,8 +44,11 @@ def import_command(
     """
     from slotgen.services.importer import ImportRequest, import_schedule
 
-    with database(database_url) as opened:
-        report = import_schedule(opened, ImportRequest(tuple(files), dry_run), datetime.now(UTC))
+    metered = None if dry_run else (metrics_file, Job.IMPORT)
+    with database(database_url, metered=metered) as opened:
+        report = import_schedule(
+            opened, ImportRequest(tuple(files), dry_run, metrics_file), datetime.now(UTC)
+        )
     if report.problems:
         for problem in report.problems:
             message(str(problem))

@@ -6,12 +6,13 @@ Every option ops people set in cron has a `SLOTGEN_` environment variable shown 
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from slotgen.errors import SlotgenError
 from slotgen.vocabulary import SCHEDULER_TRIGGERS, Trigger
 
 if TYPE_CHECKING:
@@ -62,6 +63,21 @@ BackoffOption = Annotated[
 ]
 
 
+MetricsFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--metrics-file",
+        metavar="PATH",
+        envvar="SLOTGEN_METRICS_FILE",
+        show_envvar=True,
+        help="After the run, write its metrics in node_exporter's textfile format to this "
+        ".prom file (replaced in one rename; other jobs' lines in it are kept). "
+        "Not written by a dry run.",
+        show_default=False,
+    ),
+]
+
+
 def _scheduler_trigger(value: Trigger) -> Trigger:
     if value not in SCHEDULER_TRIGGERS:
         raise typer.BadParameter(f"{value} is recorded by `slotgen retry` itself")
@@ -102,17 +118,38 @@ def data_dir() -> Path:
 
 @contextmanager
 def database(
-    url: str | None, *, require_current: bool = True, create: bool = False
+    url: str | None,
+    *,
+    require_current: bool = True,
+    create: bool = False,
+    metered: tuple[Path | None, str] | None = None,
 ) -> Iterator["Database"]:
     """The database a command works on, checked, and closed when the command is done.
 
     Typer reads an empty SLOTGEN_DATABASE_URL as unset; an env file with
     `SLOTGEN_DATABASE_URL=` must not quietly mean the embedded default, so it is passed on
     as the empty URL it is, and refused.
+
+    `metered` is a job's (--metrics-file, job): a run that cannot even open its database
+    is on no record, so its exit code goes to the metrics file from here.
     """
     from slotgen.services.database import open_database
 
+    if metered is not None:
+        from slotgen.services.metrics import checked_metrics_file
+
+        checked_metrics_file(metered[0])
     if url is None and os.environ.get("SLOTGEN_DATABASE_URL") == "":
         url = ""
-    with open_database(url, data_dir(), require_current=require_current, create=create) as opened:
+    with ExitStack() as stack:
+        try:
+            opened = stack.enter_context(
+                open_database(url, data_dir(), require_current=require_current, create=create)
+            )
+        except SlotgenError as exc:
+            if metered is not None:
+                from slotgen.services.metrics import record_unopened
+
+                record_unopened(metered[0], metered[1], exc)
+            raise
         yield opened

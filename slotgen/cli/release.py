@@ -10,6 +10,7 @@ from slotgen.cli.options import (
     BackoffOption,
     DatabaseUrlOption,
     JsonOption,
+    MetricsFileOption,
     TriesOption,
     TriggerOption,
     database,
@@ -17,6 +18,7 @@ from slotgen.cli.options import (
 )
 from slotgen.cli.output import line, print_json
 from slotgen.cli.views import job_outcome
+from slotgen.vocabulary import Job
 
 DEFAULT_BATCH_SIZE = 5000
 
@@ -34,6 +36,7 @@ def release_command(
     backoff: BackoffOption = 5.0,
     trigger: TriggerOption = DEFAULT_TRIGGER,
     ping_url: Annotated[str | None, ping_url_option("release")] = None,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -49,9 +52,10 @@ def release_command(
     request = ReleaseRequest(
         ReleaseParams(batch_size),
         dry_run=dry_run,
-        options=RunOptions(trigger, tries, backoff, ping_url),
+        options=RunOptions(trigger, tries, backoff, ping_url, metrics_file),
     )
-    with database(database_url) as opened:
+    metered = None if dry_run else (metrics_file, Job.RELEASE)
+    with database(database_url, metered=metered) as opened:
         result = release(opened, request, datetime.now(UTC))
     job_outcome(result)
     if as_json:

@@ -5,7 +5,14 @@ from typing import Annotated
 
 import typer
 
-from slotgen.cli.options import BackoffOption, DatabaseUrlOption, JsonOption, TriesOption, database
+from slotgen.cli.options import (
+    BackoffOption,
+    DatabaseUrlOption,
+    JsonOption,
+    MetricsFileOption,
+    TriesOption,
+    database,
+)
 from slotgen.cli.output import line, print_json
 from slotgen.cli.views import job_outcome
 
@@ -22,6 +29,7 @@ def retry_command(
     ] = False,
     tries: TriesOption = 1,
     backoff: BackoffOption = 5.0,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -32,7 +40,7 @@ def retry_command(
     """
     from slotgen.services.retry import RetryRequest, retry
 
-    request = RetryRequest(run_id, all_failed, tries, backoff)
+    request = RetryRequest(run_id, all_failed, tries, backoff, metrics_file)
     with database(database_url) as opened:
         result = retry(opened, request, datetime.now(UTC))
     for retried in result.retries:

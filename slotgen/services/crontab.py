@@ -7,30 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slotgen.errors import SlotgenError
+from slotgen.services.schedules import TASKS
 
 DEFAULT_ENV_FILE = Path("/etc/slotgen/env")
 DEFAULT_LOG_FILE = Path("/var/log/slotgen/slotgen.log")
 
-SCHEDULE = (
-    (
-        "Every night at 01:00 UTC: the slots of the next 30 days, up to 3 attempts.",
-        "0 1 * * *",
-        "generate --days 30 --tries 3 --trigger cron",
-    ),
-    (
-        "Every 5 minutes: expired reservations back to open.",
-        "*/5 * * * *",
-        "release --trigger cron",
-    ),
-    (
-        "Sundays at 03:00 UTC: forget finished runs older than 90 days.",
-        "0 3 * * 0",
-        "runs prune --older-than 90d",
-    ),
-)
-CHECK_WHEN = "30 * * * *"
 DEFAULT_DASHBOARD_FILE = Path("/var/www/slotgen/index.html")
-DASHBOARD_WHEN = "*/5 * * * *"
 
 
 def slotgen_executable() -> Path:
@@ -85,17 +67,17 @@ def crontab_lines(
         "# MAILTO=ops@example.org",
         "",
     ]
-    for comment, when, command in SCHEDULE:
-        lines += [f"# {comment}", f"{when} {load} {run} {command} >>{log} 2>&1"]
-    lines += [
-        "# Every hour: the jobs' health (`slotgen check`), kept in the log; printed,",
-        "# and so mailed, only when it is not OK.",
-        f'{CHECK_WHEN} {load} out=$({run} check 2>&1); status=$?; echo "$out" >>{log}; '
-        f'[ $status -eq 0 ] || echo "$out"',
-        "# Every 5 minutes: the runs dashboard, a static page for any web server (the",
-        "# folder must exist and be writable by the service user).",
-        f"{DASHBOARD_WHEN} {load} {run} dashboard --output {page} >>{log} 2>&1",
-    ]
+    for task in TASKS:
+        lines += [f"# {comment}" for comment in task.cron_comment]
+        when, command = task.when.cron(), shlex.join(task.args)
+        if task.name == "check":
+            lines.append(
+                f'{when} {load} out=$({run} {command} 2>&1); status=$?; echo "$out" >>{log}; '
+                f'[ $status -eq 0 ] || echo "$out"'
+            )
+        else:
+            target = f" {page}" if task.writes_page else ""
+            lines.append(f"{when} {load} {run} {command}{target} >>{log} 2>&1")
     return lines
 
 

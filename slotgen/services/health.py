@@ -18,6 +18,7 @@ from slotgen.monitoring.durations import (
     parse_max_ages,
 )
 from slotgen.monitoring.health import Health, JobSummary, job_health, overall
+from slotgen.services.metrics import prometheus_lines
 from slotgen.services.runs import iso
 
 
@@ -84,6 +85,10 @@ class CheckResult:
                 for problem in self.verdict.problems
             ],
         }
+
+    def prometheus(self) -> str:
+        """The jobs' metrics as job_runs has them, in the format `--metrics-file` writes."""
+        return prometheus_lines(self.summaries, self.now)
 
     def _job_json(self, job: str, health: Health) -> dict[str, Any]:
         summary, max_age = self.summaries.get(job), self.max_ages.get(job)

@@ -17,11 +17,13 @@ from sqlalchemy import Engine
 
 from slotgen.db import importer as store
 from slotgen.db.database import Database
-from slotgen.errors import BadInput
+from slotgen.errors import BadInput, ExitCode
 from slotgen.importing.checks import check_sources, rows_to_write
 from slotgen.importing.columns import TABLES
 from slotgen.importing.formats import open_file
 from slotgen.importing.rows import Problem, RowList, RowSource, SourceRow
+from slotgen.services.metrics import recording
+from slotgen.vocabulary import Job, RunStatus
 
 _CHUNK = 1 << 20
 SHORT_NAMES = {"availability_rules": "rules", "availability_exceptions": "exceptions"}
@@ -86,12 +88,22 @@ class ImportReport:
 class ImportRequest:
     files: tuple[Path, ...]
     dry_run: bool = False
+    metrics_file: Path | None = None
 
 
 def import_schedule(database: Database, request: ImportRequest, now: datetime) -> ImportReport:
     """The `slotgen import` use case: a report with problems has written nothing."""
-    sources, problems = read_files(request.files)
-    return import_sources(database.engine, sources, now, dry_run=request.dry_run, problems=problems)
+    path = None if request.dry_run else request.metrics_file
+    with recording(path, Job.IMPORT) as metrics:
+        sources, problems = read_files(request.files)
+        report = import_sources(
+            database.engine, sources, now, dry_run=request.dry_run, problems=problems
+        )
+        if report.problems:
+            metrics.outcome(RunStatus.FAILED, ExitCode.BAD_INPUT, None)
+        else:
+            metrics.outcome(RunStatus.SUCCEEDED, ExitCode.OK, report.json())
+    return report
 
 
 def read_files(paths: Sequence[Path]) -> tuple[list[RowSource], list[Problem]]:

@@ -10,6 +10,7 @@ from typing import Any, Generic
 
 from slotgen.db.database import Database
 from slotgen.errors import ExitCode
+from slotgen.services.metrics import recording
 from slotgen.services.runner import JobWork, ReportT, RunOptions, run_job
 
 DRY_RUN = "dry_run"
@@ -41,12 +42,16 @@ def perform(
     *,
     dry_run: bool,
 ) -> JobResult[ReportT]:
-    """Run the job on record, or read-only for a dry run (no lock, no job_runs row)."""
+    """Run the job on record, or read-only for a dry run (no lock, no job_runs row, no
+    metrics)."""
     if dry_run:
         work.check(database.engine, now)
         report = work.run(database.engine, now, lambda: None)
         return JobResult(report, None, DRY_RUN, ExitCode.OK)
-    outcome = run_job(database, work, options)
+    with recording(options.metrics_file, work.params.job) as metrics:
+        outcome = run_job(database, work, options)
+        stats = outcome.report.stats() if outcome.report is not None else None
+        metrics.outcome(outcome.status, outcome.exit_code, stats)
     return JobResult(
         outcome.report,
         outcome.run_id,

@@ -8,6 +8,7 @@ parameters no longer make sense (an id since deleted) fails as bad input without
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,6 +18,7 @@ from slotgen.db.database import Database
 from slotgen.errors import BadInput, ExitCode
 from slotgen.services.generate import GenerateWork
 from slotgen.services.jobs import JobResult, perform
+from slotgen.services.metrics import checked_metrics_file
 from slotgen.services.params import GenerateParams, ReleaseParams
 from slotgen.services.release import ReleaseWork
 from slotgen.services.runner import JobReport, JobWork, RunOptions
@@ -37,6 +39,7 @@ class RetryRequest:
     all_failed: bool = False
     tries: int = 1
     backoff_seconds: float = 5.0
+    metrics_file: Path | None = None
 
     def __post_init__(self) -> None:
         if (self.run_id is None) == (not self.all_failed):
@@ -74,6 +77,7 @@ class RetryResult:
 def retry(database: Database, request: RetryRequest, now: datetime) -> RetryResult:
     """Run each target again on record, trigger `retry`, `retry_of` the failed run."""
     engine = database.engine
+    checked_metrics_file(request.metrics_file)
     targets = store.failed_runs(engine) if request.all_failed else [request.run_id or 0]
     retries = []
     for target in targets:
@@ -101,6 +105,7 @@ def _retry(database: Database, request: RetryRequest, target: int, now: datetime
         request.tries,
         request.backoff_seconds,
         retry_of=target,
+        metrics_file=request.metrics_file,
         unless=lambda engine: _already_put_right(engine, target),
     )
     return Retried(target, original.job, perform(database, work, options, now, dry_run=False))

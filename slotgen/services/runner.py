@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Engine
@@ -88,6 +89,8 @@ class RunOptions:
     tries: int = 1
     backoff_seconds: float = 5.0
     ping_url: str | None = None
+    metrics_file: Path | None = None
+    """Where the run's metrics go (node_exporter's textfile format), if anywhere."""
     retry_of: int | None = None
     unless: Callable[[Engine], str | None] | None = None
     """Checked while holding the job's lock: a reason not to run (already done) or None."""

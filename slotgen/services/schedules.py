@@ -1,0 +1,130 @@
+"""When each of slotgen's jobs runs, written once for cron, systemd timers and Kubernetes.
+
+`slotgen crontab`, `slotgen systemd` and `slotgen kubernetes` render this one table, so
+a job cannot run every 5 minutes under cron and hourly under systemd. Every time is UTC:
+a local 01:00 is skipped or repeated on the nights daylight saving time changes.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slotgen.vocabulary import Job
+
+WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+"""Cron's numbering (0 = Sunday), the numbering of the rules' `day_of_week`."""
+
+
+@dataclass(frozen=True)
+class When:
+    """A UTC schedule that both cron and systemd's OnCalendar= can say exactly.
+
+    `every_minutes` alone: every N minutes from the hour. Otherwise at `minute` past
+    every hour, or past `hour` every day, or on `weekday` (0 = Sunday) only.
+    """
+
+    minute: int = 0
+    hour: int | None = None
+    weekday: int | None = None
+    every_minutes: int | None = None
+
+    def cron(self) -> str:
+        if self.every_minutes is not None:
+            return f"*/{self.every_minutes} * * * *"
+        hour = "*" if self.hour is None else str(self.hour)
+        weekday = "*" if self.weekday is None else str(self.weekday)
+        return f"{self.minute} {hour} * * {weekday}"
+
+    def on_calendar(self) -> str:
+        if self.every_minutes is not None:
+            return f"*-*-* *:00/{self.every_minutes}:00 UTC"
+        hour = "*" if self.hour is None else f"{self.hour:02d}"
+        day = "" if self.weekday is None else f"{WEEKDAYS[self.weekday]} "
+        return f"{day}*-*-* {hour}:{self.minute:02d}:00 UTC"
+
+    @property
+    def period(self) -> timedelta:
+        if self.every_minutes is not None:
+            return timedelta(minutes=self.every_minutes)
+        if self.hour is None:
+            return timedelta(hours=1)
+        return timedelta(days=1 if self.weekday is None else 7)
+
+    @property
+    def spread(self) -> timedelta | None:
+        """How far a timer may delay a daily or weekly job at random, so a fleet of hosts
+        does not hit the database server in the same second; frequent jobs run on time."""
+        return timedelta(minutes=15) if self.period >= timedelta(days=1) else None
+
+    @property
+    def starting_deadline(self) -> timedelta:
+        """How late a missed run may still start: half the period, at most an hour. A
+        later start would run into the next one."""
+        return min(self.period / 2, timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class Task:
+    """One scheduled slotgen command."""
+
+    name: str
+    """The unit's and the CronJob's name after `slotgen-`."""
+    when: When
+    args: tuple[str, ...]
+    summary: str
+    """One line for systemd's Description= and the manifests' comments."""
+    cron_comment: tuple[str, ...]
+    job: Job | None = None
+    """The job it runs on record (and so takes --metrics-file), if any."""
+    writes_page: bool = False
+    """It writes the dashboard page, whose path each scheduler's settings name."""
+    in_cluster: bool = True
+    """Worth a Kubernetes CronJob: a page written inside a pod is seen by no one."""
+
+
+TASKS: tuple[Task, ...] = (
+    Task(
+        "generate",
+        When(hour=1),
+        ("generate", "--days", "30", "--tries", "3", "--trigger", "cron"),
+        "slotgen generate: the slots of the next 30 days",
+        ("Every night at 01:00 UTC: the slots of the next 30 days, up to 3 attempts.",),
+        job=Job.GENERATE,
+    ),
+    Task(
+        "release",
+        When(every_minutes=5),
+        ("release", "--trigger", "cron"),
+        "slotgen release: expired reservations back to open",
+        ("Every 5 minutes: expired reservations back to open.",),
+        job=Job.RELEASE,
+    ),
+    Task(
+        "prune",
+        When(hour=3, weekday=0),
+        ("runs", "prune", "--older-than", "90d"),
+        "slotgen runs prune: forget finished runs older than 90 days",
+        ("Sundays at 03:00 UTC: forget finished runs older than 90 days.",),
+    ),
+    Task(
+        "check",
+        When(minute=30),
+        ("check",),
+        "slotgen check: the jobs' health",
+        (
+            "Every hour: the jobs' health (`slotgen check`), kept in the log; printed,",
+            "and so mailed, only when it is not OK.",
+        ),
+    ),
+    Task(
+        "dashboard",
+        When(every_minutes=5),
+        ("dashboard", "--output"),
+        "slotgen dashboard: the runs' status page",
+        (
+            "Every 5 minutes: the runs dashboard, a static page for any web server (the",
+            "folder must exist and be writable by the service user).",
+        ),
+        writes_page=True,
+        in_cluster=False,
+    ),
+)
