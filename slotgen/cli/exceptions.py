@@ -137,7 +137,17 @@ def list_command(
         message("No exceptions match.")
         return
     listed = table("Availability exceptions")
-    for column in ("id", "facility", "doctor", "dates", "hours", "zone", "type", "reason"):
+    for column in (
+        "id",
+        "facility",
+        "doctor",
+        "dates",
+        "hours",
+        "zone",
+        "type",
+        "reason",
+        "source",
+    ):
         listed.add_column(column, overflow="fold")
     for listing in result.listings:
         exc = listing.exception
@@ -150,6 +160,7 @@ def list_command(
             exc.timezone,
             exc.type,
             exc.reason or "",
+            listing.source or "",
         )
     stdout.print(listed)
 

@@ -137,10 +137,8 @@ def _print_report(report: "HolidaysReport") -> None:
     to_remove = sum(synced.open_slots_to_remove for synced in report.facilities)
     taken = [(synced, slot) for synced in report.facilities for slot in synced.taken]
     if to_remove or taken:
-        line(
-            f"The next `slotgen generate` will remove {to_remove:,} open slot(s) on the new "
-            "holidays."
-        )
+        will = "would then remove" if report.dry_run else "will remove"
+        line(f"The next `slotgen generate` {will} {to_remove:,} open slot(s) on the new holidays.")
     if taken:
         line(
             f"{len(taken):,} reserved or booked slot(s) fall on the new holidays and are kept; "

@@ -28,6 +28,10 @@ SCHEDULE = (
         "runs prune --older-than 90d",
     ),
 )
+HOLIDAYS_WHEN = "0 2 1 * *"
+HOLIDAYS_COMMAND = "holidays sync --tries 3 --trigger cron"
+FOLLOWING_GENERATE = "generate --days 30 --tries 3 --trigger cron"
+"""Run after a sync that succeeded, so the slots follow the holidays at once."""
 CHECK_WHEN = "30 * * * *"
 DEFAULT_DASHBOARD_FILE = Path("/var/www/slotgen/index.html")
 DASHBOARD_WHEN = "*/5 * * * *"
@@ -87,6 +91,12 @@ def crontab_lines(
     ]
     for comment, when, command in SCHEDULE:
         lines += [f"# {comment}", f"{when} {load} {run} {command} >>{log} 2>&1"]
+    lines += [
+        "# The 1st of every month at 02:00 UTC: public holidays of this year and next as",
+        "# facility exceptions (facilities with a holiday_country), then the slots.",
+        f"{HOLIDAYS_WHEN} {load} {run} {HOLIDAYS_COMMAND} >>{log} 2>&1 && "
+        f"{run} {FOLLOWING_GENERATE} >>{log} 2>&1",
+    ]
     lines += [
         "# Every hour: the jobs' health (`slotgen check`), kept in the log; printed,",
         "# and so mailed, only when it is not OK.",

@@ -30,6 +30,7 @@ EXCEPTION_KEYS = {
     "end_time",
     "type",
     "reason",
+    "source",
 }
 
 
