@@ -17,7 +17,6 @@ def facilities_command(
     """
     from slotgen.services.facilities import (
         FacilitiesRequest,
-        calendar,
         facility_json,
         list_facilities,
     )
@@ -31,7 +30,7 @@ def facilities_command(
         message("No facilities yet.")
         return
     listed = table("Facilities")
-    for column in ("id", "name", "zone", "holiday country", "subdivision", "calendar"):
+    for column in ("id", "name", "zone", "holiday country", "subdivision"):
         listed.add_column(column, overflow="fold")
     for one in found:
         listed.add_row(
@@ -40,6 +39,5 @@ def facilities_command(
             one.timezone,
             one.holiday_country or "",
             one.holiday_subdivision or "",
-            calendar(one) or "none",
         )
     stdout.print(listed)
