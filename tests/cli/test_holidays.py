@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from slotgen.db.schema import availability_exceptions, availability_slots, facilities
 from tests.cli.test_check_crontab import job_lines, slotgen_call
 from tests.conftest import DatabaseUnderTest
-from tests.factories import add_doctor, add_exception, add_facility, add_rule, run_rows
+from tests.factories import add_doctor, add_exception, add_facility, add_rule, add_run, run_rows
 from tests.helpers import CliResult, run_cli, run_installed
 
 CLINICS = """
@@ -328,3 +328,38 @@ def test_the_crontab_line_syncs_then_generates(clinics: DatabaseUnderTest, tmp_p
     this_year = datetime.now(ZoneInfo("Europe/Berlin")).year
     assert {day.year for day in closed_days(clinics, 1)} == {this_year, this_year + 1}
     assert timedelta(0) <= runs[1].started_at - runs[0].started_at
+
+
+def test_removing_an_exception_people_entered_remembers_nothing(
+    clinics: DatabaseUnderTest,
+) -> None:
+    own = add_exception(clinics.engine, 1, date(2027, 2, 1), reason="inventory")
+
+    removed = cli(clinics, "exceptions", "remove", str(own))
+
+    assert removed.exit_code == 0, removed.stderr
+    assert "holidays" not in removed.stdout
+    assert cli_json(clinics, "holidays", "openings")["openings"] == []
+
+
+def test_a_failed_sync_is_retried_with_its_parameters(clinics: DatabaseUnderTest) -> None:
+    failed = add_run(
+        clinics.engine,
+        job="holidays",
+        status="failed",
+        params={"facility_ids": [2], "years": [2027], "ahead": None},
+        error="lost the connection",
+    )
+
+    retried = cli(clinics, "retry", str(failed))
+
+    assert retried.exit_code == 0, retried.stderr
+    last = run_rows(clinics.engine)[-1]
+    assert (last.job, last.status, last.trigger, last.retry_of) == (
+        "holidays",
+        "succeeded",
+        "retry",
+        failed,
+    )
+    assert WOMENS_DAY in closed_days(clinics, 2)
+    assert closed_days(clinics, 1) == {}

@@ -55,7 +55,7 @@ def test_a_renamed_holiday_updates_its_row() -> None:
     assert [(c.id, c.holiday.name, c.before.reason) for c in plan.update] == [
         (7, "Heilige Drei Könige", "Epiphany")
     ]
-    assert plan.create == plan.remove == []
+    assert (plan.create, plan.remove) == ([], [])
 
 
 def test_a_moved_holiday_keeps_its_row_by_name() -> None:
@@ -66,7 +66,7 @@ def test_a_moved_holiday_keeps_its_row_by_name() -> None:
     assert [(c.id, c.holiday.day, c.before.start_date) for c in plan.update] == [
         (7, date(2027, 5, 1), date(2027, 5, 2))
     ]
-    assert plan.create == plan.remove == []
+    assert (plan.create, plan.remove) == ([], [])
 
 
 def test_a_row_given_hours_or_more_days_is_made_whole_again() -> None:
