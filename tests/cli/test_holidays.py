@@ -363,3 +363,16 @@ def test_a_failed_sync_is_retried_with_its_parameters(clinics: DatabaseUnderTest
     )
     assert WOMENS_DAY in closed_days(clinics, 2)
     assert closed_days(clinics, 1) == {}
+
+
+def test_check_warns_about_a_failed_sync_and_its_max_age(clinics: DatabaseUnderTest) -> None:
+    long_ago = datetime.now(ZoneInfo("UTC")) - timedelta(days=40)
+    add_run(clinics.engine, job="holidays", started_at=long_ago, finished_at=long_ago)
+    add_run(clinics.engine, job="holidays", status="failed", error="lost the connection")
+
+    checked = cli(clinics, "check", "--max-age", "holidays=32d")
+
+    assert checked.exit_code == 1
+    assert checked.stdout.startswith("WARNING - holidays")
+    assert re.search(r"holidays: last run \d+ failed .*: lost the connection", checked.stdout)
+    assert re.search(r"holidays: last success .*40d.* ago", checked.stdout), checked.stdout
