@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine
 
 from slotgen.core.dates import UnknownZoneError, load_zone
-from slotgen.core.holidays import HolidayPlan, plan_facility
+from slotgen.core.holidays import Change, HolidayPlan, plan_facility
 from slotgen.core.model import AvailabilityException
 from slotgen.db import holidays as store
 from slotgen.db.database import Database
@@ -354,9 +354,7 @@ def _sync_facility(
                 row.start_date,
                 row.reason,
             )
-    new_days = [*plan.create] + [
-        change.holiday for change in plan.update if change.holiday.day != change.before.start_date
-    ]
+    new_days = [*plan.create] + [change.holiday for change in plan.update if _closes_more(change)]
     for holiday in sorted(new_days, key=lambda holiday: holiday.day):
         draft = AvailabilityException(
             0,
@@ -374,6 +372,15 @@ def _sync_facility(
         synced.open_slots_to_remove += to_remove
         synced.taken.extend(taken)
     return synced
+
+
+def _closes_more(change: Change) -> bool:
+    """Whether an update closes time the row did not close before: a moved holiday, or a
+    row someone had narrowed to some hours or to one doctor."""
+    before = change.before
+    return before.start_date != change.holiday.day or not (
+        before.whole_day and before.facility_wide
+    )
 
 
 @dataclass(frozen=True)

@@ -376,3 +376,32 @@ def test_check_warns_about_a_failed_sync_and_its_max_age(clinics: DatabaseUnderT
     assert checked.stdout.startswith("WARNING - holidays")
     assert re.search(r"holidays: last run \d+ failed .*: lost the connection", checked.stdout)
     assert re.search(r"holidays: last success .*40d.* ago", checked.stdout), checked.stdout
+
+
+def test_a_moved_or_renamed_holiday_keeps_its_exception(clinics: DatabaseUnderTest) -> None:
+    """As if the package's data had said 7 January, and "Epiphany", before a correction."""
+    sync_2027(clinics, "--facility", "1")
+    e = availability_exceptions.c
+    by_day = {row.start_date: row.id for row in exceptions(clinics)}
+    epiphany, new_year = by_day[EPIPHANY], by_day[date(2027, 1, 1)]
+    with clinics.engine.begin() as connection:
+        connection.execute(
+            update(availability_exceptions)
+            .where(e.id == epiphany)
+            .values(start_date=date(2027, 1, 7))
+        )
+        connection.execute(
+            update(availability_exceptions).where(e.id == new_year).values(reason="New Year")
+        )
+
+    synced = sync_2027(clinics, "--facility", "1")
+
+    (munich,) = synced["facility_list"]
+    assert (synced["created"], synced["removed"]) == (0, 0)
+    assert [(u["id"], u["date"], u["was_date"], u["was_name"]) for u in munich["updated"]] == [
+        (new_year, "2027-01-01", "2027-01-01", "New Year"),
+        (epiphany, "2027-01-06", "2027-01-07", "Heilige Drei Könige"),
+    ]
+    rows = {row.id: (row.start_date, row.reason) for row in exceptions(clinics)}
+    assert rows[epiphany] == (EPIPHANY, "Heilige Drei Könige")
+    assert rows[new_year] == (date(2027, 1, 1), "Neujahr")
