@@ -405,3 +405,22 @@ def test_a_moved_or_renamed_holiday_keeps_its_exception(clinics: DatabaseUnderTe
     rows = {row.id: (row.start_date, row.reason) for row in exceptions(clinics)}
     assert rows[epiphany] == (EPIPHANY, "Heilige Drei Könige")
     assert rows[new_year] == (date(2027, 1, 1), "Neujahr")
+
+
+def test_a_facility_with_a_zone_slotgen_cannot_read_is_skipped_and_the_rest_synced(
+    clinics: DatabaseUnderTest,
+) -> None:
+    with clinics.engine.begin() as connection:
+        connection.execute(
+            update(facilities).where(facilities.c.id == 1).values(timezone="Mars/Olympus")
+        )
+
+    result = cli(clinics, "holidays", "sync", "--years", "2027")
+
+    assert result.exit_code == 1
+    assert "1 facilities skipped" in result.stdout
+    assert closed_days(clinics, 1) == {}
+    assert WOMENS_DAY in closed_days(clinics, 2)
+    (run,) = run_rows(clinics.engine)
+    assert (run.status, run.stats["bad_rows"]) == ("succeeded", 1)
+    assert "skipped facilities id 1" in run.details
