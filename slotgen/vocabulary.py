@@ -1,4 +1,5 @@
-"""The words of slotgen's domain, each written once: slot statuses, run statuses, triggers.
+"""The words of slotgen's domain, each written once: slot statuses, run statuses, triggers,
+jobs, and where an exception came from.
 
 Everything that reads or writes one of these words imports it from here, so a status
 means the same thing in generate, release, the views, the dashboard and the database's
@@ -84,3 +85,21 @@ class Job(StrEnum):
     IMPORT = "import"
     """Not on record in job_runs (an import is checked whole, then written in one
     transaction, and run by a person): only its metrics name it."""
+    HOLIDAYS = "holidays"
+    """`holidays sync`: public holidays as facility exceptions, from the `holidays` package."""
+
+
+HOLIDAYS_SOURCE = "holidays"
+"""The `availability_exceptions.source` of a synced public holiday is this word, a colon and
+the calendar it came from (`holidays:DE-BY`); a row with no source was entered by people."""
+
+
+def holiday_source(country: str, subdivision: str | None) -> str:
+    """`holidays:DE-BY`, or `holidays:NP` for a country without a subdivision."""
+    calendar = country if not subdivision else f"{country}-{subdivision}"
+    return f"{HOLIDAYS_SOURCE}:{calendar}"
+
+
+def is_holiday_source(source: str | None) -> bool:
+    """Whether a row was written by `holidays sync`, so sync may change or remove it."""
+    return source is not None and source.startswith(f"{HOLIDAYS_SOURCE}:")

@@ -18,7 +18,9 @@ from slotgen.cli import (
     db,
     demo,
     exceptions,
+    facilities,
     generate,
+    holidays,
     importer,
     kubernetes,
     release,
@@ -216,6 +218,8 @@ app.command("kubernetes")(kubernetes.kubernetes_command)
 app.command("dashboard")(dashboard.dashboard_command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(exceptions.app, name="exceptions")
+app.add_typer(holidays.app, name="holidays")
+app.command("facilities")(facilities.facilities_command)
 app.command("slots")(slots.slots_command)
 app.command("import")(importer.import_command)
 app.command("demo")(demo.demo_command)

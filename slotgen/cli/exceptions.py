@@ -137,7 +137,17 @@ def list_command(
         message("No exceptions match.")
         return
     listed = table("Availability exceptions")
-    for column in ("id", "facility", "doctor", "dates", "hours", "zone", "type", "reason"):
+    for column in (
+        "id",
+        "facility",
+        "doctor",
+        "dates",
+        "hours",
+        "zone",
+        "type",
+        "reason",
+        "source",
+    ):
         listed.add_column(column, overflow="fold")
     for listing in result.listings:
         exc = listing.exception
@@ -150,6 +160,7 @@ def list_command(
             exc.timezone,
             exc.type,
             exc.reason or "",
+            listing.source or "",
         )
     stdout.print(listed)
 
@@ -161,12 +172,24 @@ def remove_command(
     ],
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Delete an exception; the next `slotgen generate` offers its slots again."""
+    """Delete an exception; the next `slotgen generate` offers its slots again.
+
+    Removing a synced public holiday opens the facility that day for good: `holidays sync`
+    remembers it and does not close the day again (`holidays restore` undoes it).
+    """
     from slotgen.services.exceptions import remove_exception
 
     with database(database_url) as opened:
-        remove_exception(opened, exception_id, datetime.now(UTC))
+        removed = remove_exception(opened, exception_id, datetime.now(UTC))
     line(
         f"Removed exception {exception_id}. The next `slotgen generate` recreates the slots "
         "it closed."
     )
+    if removed.opening is not None:
+        opening = removed.opening
+        line(
+            f"It was the public holiday {opening.name or ''} ({opening.source}): facility "
+            f"{opening.facility_id} now opens on {opening.holiday_date}, and "
+            "`slotgen holidays sync` leaves that day open. To close it again: "
+            f"`slotgen holidays restore {opening.id}`."
+        )

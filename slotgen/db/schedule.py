@@ -39,6 +39,9 @@ class ExceptionListing:
     exception: AvailabilityException
     facility: str
     doctor: str | None
+    source: str | None = None
+    """Where the row came from: `holidays:DE-BY` for a synced public holiday, None when
+    people entered it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,7 @@ def list_exceptions(
     """Exceptions by first date; a doctor filter shows only exceptions naming the doctor."""
     e = availability_exceptions.c
     query = (
-        select(*EXCEPTION_COLUMNS, facilities.c.name, doctors.c.name)
+        select(*EXCEPTION_COLUMNS, facilities.c.name, doctors.c.name, e.source)
         .join(facilities, facilities.c.id == e.facility_id)
         .outerjoin(doctors, doctors.c.id == e.doctor_id)
         .order_by(e.start_date, e.id)

@@ -50,6 +50,8 @@ facilities = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(200), nullable=False),
     Column("timezone", String(64), nullable=False, server_default=text("'UTC'")),
+    Column("holiday_country", String(2), nullable=True),
+    Column("holiday_subdivision", String(16), nullable=True),
     *_timestamps(),
 )
 
@@ -131,8 +133,28 @@ availability_exceptions = Table(
     Column("end_time", Time, nullable=True),
     Column("type", String(32), nullable=False, server_default=text("'blocked'")),
     Column("reason", Text, nullable=True),
+    Column("source", String(64), nullable=True),
     *_timestamps(),
 )
+
+holiday_openings = Table(
+    "holiday_openings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "facility_id",
+        Integer,
+        ForeignKey("facilities.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("holiday_date", Date, nullable=False),
+    Column("name", Text, nullable=True),
+    Column("source", String(64), nullable=True),
+    *_timestamps(),
+    UniqueConstraint("facility_id", "holiday_date"),
+)
+"""Public holidays a facility opens on: a synced exception someone removed with
+`exceptions remove`, remembered so `holidays sync` does not close the day again."""
 
 # Slots reference everything with RESTRICT: deleting a facility, doctor, service or rule
 # must never take a reserved or booked appointment with it. Deactivate a rule instead.

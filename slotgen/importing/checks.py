@@ -128,7 +128,8 @@ def _meaning_problem(table: str, row_id: int | None, values: Mapping[str, Any]) 
     if table == RULES_TABLE:
         return rule_problem(Rule(id=row_id or 0, **values, timezone="UTC"))
     if table == EXCEPTIONS_TABLE:
-        return exception_problem(AvailabilityException(id=row_id or 0, **values, timezone="UTC"))
+        shape = {key: value for key, value in values.items() if key != "source"}
+        return exception_problem(AvailabilityException(id=row_id or 0, **shape, timezone="UTC"))
     return None
 
 

@@ -92,6 +92,21 @@ def _zone(value: Any) -> str:
     return name
 
 
+def _country(value: Any) -> str:
+    """An ISO 3166-1 alpha-2 code the `holidays` package has a calendar for, upper-cased.
+
+    The package is imported only when a file names a country: it costs every other import.
+    """
+    code: str = _text(2)(value).strip().upper()
+    if len(code) != 2 or not code.isalpha() or not code.isascii():
+        raise ValueError(f"must be a two-letter ISO 3166 country code such as DE, got {value!r}")
+    from holidays import list_supported_countries
+
+    if code not in list_supported_countries():
+        raise ValueError(f"the holidays package has no public holidays for country {code!r}")
+    return code
+
+
 def weekday(value: Any) -> int:
     """0 = Sunday ... 6 = Saturday, the contract's numbering, or a day's name in any case."""
     if isinstance(value, str) and value.strip().lower() in _WEEKDAY_NUMBERS:
@@ -157,6 +172,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     FACILITIES: (
         Column("name", _text(200), required=True),
         Column("timezone", _zone, default="UTC"),
+        Column("holiday_country", _country),
+        Column("holiday_subdivision", _text(16)),
     ),
     DOCTORS: (Column("name", _text(200), required=True),),
     SERVICES: (
@@ -186,6 +203,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("end_time", _time),
         Column("type", _text(32), default=ExceptionType.BLOCKED.value),
         Column("reason", _text(None)),
+        Column("source", _text(64)),
     ),
 }
 """Each table's columns besides id: the contract's names, types and defaults."""

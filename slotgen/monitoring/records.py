@@ -11,6 +11,7 @@ from slotgen.vocabulary import FAILURES, Job, RunStatus
 KEY_COUNTS: dict[str, tuple[str, ...]] = {
     Job.GENERATE: ("created", "updated", "removed", "conflicts"),
     Job.RELEASE: ("released",),
+    Job.HOLIDAYS: ("created", "updated", "removed"),
 }
 """Per job, the stats that say at a glance what a run did; other jobs show every count."""
 

@@ -77,7 +77,10 @@ def crontab_lines(
             )
         else:
             target = f" {page}" if task.writes_page else ""
-            lines.append(f"{when} {load} {run} {command}{target} >>{log} 2>&1")
+            line = f"{when} {load} {run} {command}{target} >>{log} 2>&1"
+            if task.then:
+                line += f" && {run} {shlex.join(task.then)} >>{log} 2>&1"
+            lines.append(line)
     return lines
 
 

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import Connection
+
 from slotgen.core.blocking import closed_by, exception_effect
 from slotgen.core.dates import (
     MIDNIGHT,
@@ -16,13 +18,15 @@ from slotgen.core.dates import (
 from slotgen.core.model import AvailabilityException
 from slotgen.core.rule_check import clock, describe_window
 from slotgen.core.validate import exception_problem
+from slotgen.db import holidays as holiday_store
 from slotgen.db import lookup
 from slotgen.db import schedule as store
 from slotgen.db.database import Database
+from slotgen.db.holidays import Opening
 from slotgen.db.schedule import ExceptionListing, TouchedSlot
 from slotgen.errors import BadInput
 from slotgen.services.common import require_known
-from slotgen.vocabulary import ExceptionType
+from slotgen.vocabulary import ExceptionType, is_holiday_source
 
 
 def parse_clock(text: str, option: str) -> time:
@@ -75,6 +79,7 @@ def exception_json(listing: ExceptionListing) -> dict[str, Any]:
         "end_time": None if exc.end_time is None else clock(exc.end_time),
         "type": exc.type,
         "reason": exc.reason,
+        "source": listing.source,
     }
 
 
@@ -177,18 +182,27 @@ def add_exception(
         if problem := exception_problem(draft):
             raise BadInput(problem)
         new_id = store.add_exception(connection, draft)
-        closed = closed_by(draft)
-        slots = store.future_slots_between(
-            connection,
-            facility.id,
-            request.doctor_id,
-            since=closed.starts[0],
-            until=max(closed.ends),
-            now=now,
-        )
-        to_remove, taken = exception_effect(closed, slots)
+        to_remove, taken = preview(connection, draft, now)
         (listing,) = store.list_exceptions(connection, exception_ids=[new_id])
     return AddedException(listing, to_remove, taken)
+
+
+def preview(
+    connection: Connection, draft: AvailabilityException, now: datetime
+) -> tuple[int, list[TouchedSlot]]:
+    """What an exception does to the slots already offered, read as generate reads it: how
+    many open future slots the next generate removes, and the taken slots inside it,
+    which generate keeps (someone calls those patients). Its zone must be known."""
+    closed = closed_by(draft)
+    slots = store.future_slots_between(
+        connection,
+        draft.facility_id,
+        draft.doctor_id,
+        since=closed.starts[0],
+        until=max(closed.ends),
+        now=now,
+    )
+    return exception_effect(closed, slots)
 
 
 @dataclass(frozen=True)
@@ -215,11 +229,30 @@ def list_exceptions(
         )
 
 
-def remove_exception(database: Database, exception_id: int, now: datetime) -> int:
-    """Delete one exception; the next generate offers its slots again."""
+@dataclass(frozen=True)
+class RemovedException:
+    id: int
+    opening: Opening | None = None
+    """For a synced public holiday: the day now remembered as open, so `holidays sync`
+    does not close it again (`holidays restore ID` forgets it)."""
+
+
+def remove_exception(database: Database, exception_id: int, now: datetime) -> RemovedException:
+    """Delete one exception; the next generate offers its slots again.
+
+    Removing a synced public holiday is a decision to open that day: it is remembered in
+    the same transaction, or the next `holidays sync` would close the day again.
+    """
     with database.engine.begin() as connection:
-        if not store.remove_exception(connection, exception_id):
+        stored = holiday_store.stored_exception(connection, exception_id)
+        if stored is None or not store.remove_exception(connection, exception_id):
             raise BadInput(
                 f"no exception with id {exception_id}; `slotgen exceptions list` shows them"
             )
-    return exception_id
+        if not is_holiday_source(stored.source):
+            return RemovedException(exception_id)
+        opening_id = holiday_store.remember_opening(
+            connection, stored.facility_id, stored.start_date, stored.reason, stored.source
+        )
+        (opening,) = holiday_store.list_openings(connection, opening_ids=[opening_id])
+    return RemovedException(exception_id, opening)

@@ -86,32 +86,14 @@ def _cron_job(task: Task, request: KubernetesRequest) -> dict[str, Any]:
     metadata: dict[str, Any] = {"name": f"slotgen-{task.name}", "labels": labels}
     if request.namespace is not None:
         metadata["namespace"] = request.namespace
-    container = {
-        "name": "slotgen",
-        "image": request.image,
-        "command": ["slotgen"],
-        "args": list(task.args),
-        "env": [
-            {
-                "name": "SLOTGEN_DATABASE_URL",
-                "valueFrom": {"secretKeyRef": {"name": request.secret, "key": SECRET_KEY}},
-            }
-        ],
-        "resources": {
-            "requests": {"cpu": CPU_REQUEST, "memory": MEMORY_REQUEST},
-            "limits": {"memory": MEMORY_LIMIT},
-        },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-    }
-    pod = {
+    container = _container(task.then or task.args, request)
+    pod: dict[str, Any] = {
         "restartPolicy": "Never",
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container],
     }
+    if task.then:  # init containers run first, in turn; one that fails fails the Job
+        pod["initContainers"] = [{**_container(task.args, request), "name": f"slotgen-{task.name}"}]
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -130,6 +112,30 @@ def _cron_job(task: Task, request: KubernetesRequest) -> dict[str, Any]:
                     "template": {"metadata": {"labels": labels}, "spec": pod},
                 },
             },
+        },
+    }
+
+
+def _container(args: tuple[str, ...], request: KubernetesRequest) -> dict[str, Any]:
+    return {
+        "name": "slotgen",
+        "image": request.image,
+        "command": ["slotgen"],
+        "args": list(args),
+        "env": [
+            {
+                "name": "SLOTGEN_DATABASE_URL",
+                "valueFrom": {"secretKeyRef": {"name": request.secret, "key": SECRET_KEY}},
+            }
+        ],
+        "resources": {
+            "requests": {"cpu": CPU_REQUEST, "memory": MEMORY_REQUEST},
+            "limits": {"memory": MEMORY_LIMIT},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
         },
     }
 

@@ -6,6 +6,7 @@ a stored row alike. Dates are kept as written (`today`, `+7d`), so a retry cover
 range as of its own day.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Protocol, Self
@@ -133,6 +134,68 @@ class ReleaseParams:
 
     def to_json(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**_known_keys(cls, data))
+
+
+MAX_AHEAD_DAYS = 1100
+"""`holidays sync --ahead` reaches at most three years out: calendars change further away."""
+YEARS = range(1900, 2201)
+_AHEAD = re.compile(r"(\d+)\s*([dw]?)")
+
+
+def ahead_days(text: str) -> int:
+    """`400d`, `8w` or a bare number of days."""
+    found = _AHEAD.fullmatch(text.strip().lower())
+    if found is None:
+        raise BadInput(f"--ahead {text!r}: use days or weeks, such as 400d or 8w")
+    days = int(found[1]) * (7 if found[2] == "w" else 1)
+    if days > MAX_AHEAD_DAYS:
+        raise BadInput(f"--ahead {text}: at most {MAX_AHEAD_DAYS} days")
+    return days
+
+
+@dataclass(frozen=True)
+class HolidaysParams:
+    """Which facilities `holidays sync` covers, and which of their local days.
+
+    No years and no `ahead` mean this year and next in each facility's zone, decided on
+    the day of the run (a retry covers the years as of its own day).
+    """
+
+    job: ClassVar[Job] = Job.HOLIDAYS
+
+    facility_ids: tuple[int, ...] = ()
+    years: tuple[int, ...] = ()
+    ahead: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "facility_ids", _ids(self.facility_ids, "facility_ids"))
+        years = self.years
+        if not isinstance(years, list | tuple) or not all(
+            isinstance(year, int) and not isinstance(year, bool) for year in years
+        ):
+            raise BadInput(f"--years must be a list of years, got {years!r}")
+        if bad := [year for year in years if year not in YEARS]:
+            raise BadInput(f"--years {bad[0]}: give years from {YEARS.start} to {YEARS.stop - 1}")
+        object.__setattr__(self, "years", tuple(sorted(set(years))))
+        if self.years and self.ahead is not None:
+            raise BadInput("give --years or --ahead, not both")
+        if self.ahead is not None:
+            ahead_days(self.ahead)
+
+    @property
+    def ahead_days(self) -> int | None:
+        return None if self.ahead is None else ahead_days(self.ahead)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "facility_ids": list(self.facility_ids),
+            "years": list(self.years),
+            "ahead": self.ahead,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:

@@ -17,9 +17,10 @@ from slotgen.db import runs as store
 from slotgen.db.database import Database
 from slotgen.errors import BadInput, ExitCode
 from slotgen.services.generate import GenerateWork
+from slotgen.services.holidays import HolidaysWork
 from slotgen.services.jobs import JobResult, perform
 from slotgen.services.metrics import checked_metrics_file
-from slotgen.services.params import GenerateParams, ReleaseParams
+from slotgen.services.params import GenerateParams, HolidaysParams, ReleaseParams
 from slotgen.services.release import ReleaseWork
 from slotgen.services.runner import JobReport, JobWork, RunOptions
 from slotgen.vocabulary import FAILURES, Job, Trigger
@@ -30,6 +31,7 @@ NOT_RETRIED = "not retried"
 WORK_FROM_PARAMS: dict[str, Callable[[Mapping[str, Any]], JobWork[JobReport]]] = {
     Job.GENERATE: lambda params: GenerateWork(GenerateParams.from_json(params)),
     Job.RELEASE: lambda params: ReleaseWork(ReleaseParams.from_json(params)),
+    Job.HOLIDAYS: lambda params: HolidaysWork(HolidaysParams.from_json(params)),
 }
 
 

@@ -26,20 +26,24 @@ class When:
     hour: int | None = None
     weekday: int | None = None
     every_minutes: int | None = None
+    month_day: int | None = None
+    """With `hour`: on this day of every month."""
 
     def cron(self) -> str:
         if self.every_minutes is not None:
             return f"*/{self.every_minutes} * * * *"
         hour = "*" if self.hour is None else str(self.hour)
         weekday = "*" if self.weekday is None else str(self.weekday)
-        return f"{self.minute} {hour} * * {weekday}"
+        month_day = "*" if self.month_day is None else str(self.month_day)
+        return f"{self.minute} {hour} {month_day} * {weekday}"
 
     def on_calendar(self) -> str:
         if self.every_minutes is not None:
             return f"*-*-* *:00/{self.every_minutes}:00 UTC"
         hour = "*" if self.hour is None else f"{self.hour:02d}"
         day = "" if self.weekday is None else f"{WEEKDAYS[self.weekday]} "
-        return f"{day}*-*-* {hour}:{self.minute:02d}:00 UTC"
+        month_day = "*" if self.month_day is None else f"{self.month_day:02d}"
+        return f"{day}*-*-{month_day} {hour}:{self.minute:02d}:00 UTC"
 
     @property
     def period(self) -> timedelta:
@@ -47,6 +51,8 @@ class When:
             return timedelta(minutes=self.every_minutes)
         if self.hour is None:
             return timedelta(hours=1)
+        if self.month_day is not None:
+            return timedelta(days=28)  # the shortest month
         return timedelta(days=1 if self.weekday is None else 7)
 
     @property
@@ -79,6 +85,10 @@ class Task:
     """It writes the dashboard page, whose path each scheduler's settings name."""
     in_cluster: bool = True
     """Worth a Kubernetes CronJob: a page written inside a pod is seen by no one."""
+    then: tuple[str, ...] = ()
+    """A command to run after `args` succeeded, in the same scheduled run."""
+    then_job: Job | None = None
+    """The job `then` runs on record, if any."""
 
 
 TASKS: tuple[Task, ...] = (
@@ -104,6 +114,22 @@ TASKS: tuple[Task, ...] = (
         ("runs", "prune", "--older-than", "90d"),
         "slotgen runs prune: forget finished runs older than 90 days",
         ("Sundays at 03:00 UTC: forget finished runs older than 90 days.",),
+    ),
+    Task(
+        "holidays",
+        When(hour=2, month_day=1),
+        ("holidays", "sync", "--tries", "3", "--trigger", "cron"),
+        "slotgen holidays sync: public holidays as facility exceptions, then the slots",
+        (
+            "The 1st of every month at 02:00 UTC: the public holidays of this year and next",
+            "as whole-day facility exceptions, for each facility with a holiday_country (see",
+            "`slotgen facilities`), then a generate so the slots follow at once. A facility",
+            "that opens on a holiday keeps that day open (`slotgen exceptions remove ID` on",
+            "the holiday).",
+        ),
+        job=Job.HOLIDAYS,
+        then=("generate", "--days", "30", "--tries", "3", "--trigger", "cron"),
+        then_job=Job.GENERATE,
     ),
     Task(
         "check",

@@ -118,9 +118,15 @@ def _service(task: Task, executable: Path, request: SystemdRequest, sqlite: Path
     if task.writes_page:
         args.append(str(request.dashboard_file.absolute()))
         writable.append(request.dashboard_file.absolute().parent)
-    if task.job is not None and request.metrics_file is not None:
-        args += ["--metrics-file", str(request.metrics_file.absolute())]
-        writable.append(request.metrics_file.absolute().parent)
+    metrics: list[str] = []
+    if request.metrics_file is not None:
+        metrics = ["--metrics-file", str(request.metrics_file.absolute())]
+        if task.job is not None:
+            args += metrics
+            writable.append(request.metrics_file.absolute().parent)
+    commands = [args]
+    if task.then:  # Type=oneshot runs its ExecStart= lines in turn and stops at a failure
+        commands.append([str(executable), *task.then, *(metrics if task.then_job else [])])
     lines = [
         "[Unit]",
         f"Description={task.summary}",
@@ -131,7 +137,7 @@ def _service(task: Task, executable: Path, request: SystemdRequest, sqlite: Path
         "Type=oneshot",
         f"User={request.user}",
         f"EnvironmentFile={request.env_file.absolute()}",
-        "ExecStart=" + " ".join(unit_quote(arg) for arg in args),
+        *("ExecStart=" + " ".join(unit_quote(arg) for arg in command) for command in commands),
         f"TimeoutStopSec={STOP_TIMEOUT}",
         "NoNewPrivileges=yes",
         "ProtectSystem=strict",

@@ -320,6 +320,7 @@ def test_crontab_runs_this_installation_on_a_utc_schedule(tmp_path: Path) -> Non
         "generate --days 30 --tries 3 --trigger cron": "0 1 * * *",
         "release --trigger cron": "*/5 * * * *",
         "runs prune --older-than 90d": "0 3 * * 0",
+        "holidays sync --tries 3 --trigger cron": "0 2 1 * *",
         "check": "30 * * * *",
         "dashboard --output /var/www/slotgen/index.html": "*/5 * * * *",
     }
@@ -351,11 +352,11 @@ def test_crontab_example_names_real_commands_and_options() -> None:
     jobs = job_lines(example)
 
     assert assignments(example)["CRON_TZ"] == "UTC"
-    assert len(jobs) == 5
+    assert len(jobs) == 6
     for _, command in jobs:
         executable, args = slotgen_call(command)
         assert executable == "/opt/slotgen/.venv/bin/slotgen"
-        path = [args[0]] + ([args[1]] if args[0] == "runs" else [])
+        path = [args[0]] + ([args[1]] if args[0] in ("runs", "holidays") else [])
         assert re.search(rf"^│ {path[0]} ", top_level, re.MULTILINE), path
         command_help = run_cli(*path, "--help")
         assert command_help.exit_code == 0, path

@@ -30,6 +30,7 @@ EXCEPTION_KEYS = {
     "end_time",
     "type",
     "reason",
+    "source",
 }
 
 
@@ -116,6 +117,7 @@ def test_add_reports_what_generate_then_removes(
         "end_time": "17:00",
         "type": "blocked",
         "reason": "off Friday afternoon",
+        "source": None,
     }
     assert added["open_slots_to_remove"] == 6  # 13:00 to 16:30, less the two taken
     assert added["taken_slots"] == [

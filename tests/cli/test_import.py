@@ -23,7 +23,13 @@ from tests.helpers import CliResult, run_cli
 
 SCHEDULE: dict[str, list[dict[str, Any]]] = {
     "facilities": [
-        {"id": 1, "name": "Berlin Mitte", "timezone": "Europe/Berlin"},
+        {
+            "id": 1,
+            "name": "Berlin Mitte",
+            "timezone": "Europe/Berlin",
+            "holiday_country": "de",
+            "holiday_subdivision": "BE",
+        },
         {"id": 2, "name": "Kathmandu", "timezone": "Asia/Kathmandu"},
     ],
     "doctors": [{"id": 1, "name": "Dr. Weber"}, {"id": 2, "name": "Dr. Sharma"}],
@@ -78,7 +84,10 @@ SCHEDULE: dict[str, list[dict[str, Any]]] = {
 }
 
 EXPECTED = {
-    "facilities": [(1, "Berlin Mitte", "Europe/Berlin"), (2, "Kathmandu", "Asia/Kathmandu")],
+    "facilities": [
+        (1, "Berlin Mitte", "Europe/Berlin", "DE", "BE"),
+        (2, "Kathmandu", "Asia/Kathmandu", None, None),
+    ],
     "doctors": [(1, "Dr. Weber"), (2, "Dr. Sharma")],
     "services": [(1, "Consultation", 30)],
     "availability_rules": [
@@ -101,8 +110,8 @@ EXPECTED = {
         (3, 1, 2, None, 5, time(8, 30), time(10), 15, 0, None, None, True, None),
     ],
     "availability_exceptions": [
-        (1, 1, None, date(2027, 12, 24), date(2027, 12, 26), None, None, "blocked", None),
-        (2, 2, 2, date(2027, 2, 7), None, time(13), time(17), "emergency", "Called away"),
+        (1, 1, None, date(2027, 12, 24), date(2027, 12, 26), None, None, "blocked", None, None),
+        (2, 2, 2, date(2027, 2, 7), None, time(13), time(17), "emergency", "Called away", None),
     ],
 }
 """SCHEDULE as the tables hold it: weekdays as numbers, defaults filled in."""
@@ -210,7 +219,7 @@ def test_short_table_names_and_toml_dates_and_times(
     )
     assert import_(database, path).exit_code == 0
     rows = stored(database)
-    assert rows["facilities"] == [(7, "North", "UTC")]
+    assert rows["facilities"] == [(7, "North", "UTC", None, None)]
     assert rows["availability_rules"] == [
         (5, 7, 3, None, 2, time(9), time(10), 30, 0, date(2027, 3, 1), None, True, None)
     ]
@@ -407,8 +416,8 @@ def test_rows_with_an_id_are_updated_and_rows_without_one_inserted(
     }
     rows = stored(database)
     assert rows["facilities"] == [
-        (1, "Berlin Mitte", "Europe/Berlin"),
-        (2, "Kathmandu Thamel", "Asia/Kathmandu"),
+        (1, "Berlin Mitte", "Europe/Berlin", "DE", "BE"),
+        (2, "Kathmandu Thamel", "Asia/Kathmandu", None, None),
     ]
     assert [row[1] for row in rows["doctors"]] == ["Dr. Weber", "Dr. Sharma", "Dr. New"]
     assert rows["availability_rules"][1][-2] is True, "is_active back to its default"
@@ -455,7 +464,7 @@ def test_dry_run_counts_and_writes_nothing(database: DatabaseUnderTest, tmp_path
     counts = json.loads(as_json.stdout)
     assert counts["dry_run"] is True
     assert counts["tables"]["facilities"] == {"inserted": 1, "updated": 1}
-    assert stored(database)["facilities"] == [(1, "Before", "UTC")]
+    assert stored(database)["facilities"] == [(1, "Before", "UTC", None, None)]
     assert stored(database)["doctors"] == []
 
 
@@ -532,7 +541,7 @@ def test_a_large_json_file_round_trips_exactly_to_the_tables(
         "(inserted 20,443, updated 0)"
     )
     rows = stored(database)
-    assert rows["facilities"] == [tuple(f.values()) for f in schedule["facilities"]]
+    assert rows["facilities"] == [(*f.values(), None, None) for f in schedule["facilities"]]
     assert rows["doctors"] == [tuple(d.values()) for d in schedule["doctors"]]
     assert rows["services"] == [(n, f"Service {n}", None) for n in range(1, 4)]
     given = {rule["id"]: as_stored(rule) for rule in schedule["availability_rules"] if "id" in rule}
@@ -613,7 +622,10 @@ def test_windows_line_ends_read_as_before(database: DatabaseUnderTest, tmp_path:
         f"{exceptions_json}:5: start_date: must be a date YYYY-MM-DD, got '2027-13-01'"
     )
     assert import_(database, facilities_csv).exit_code == 0
-    assert stored(database)["facilities"] == [(1, "North\nWing", "UTC"), (2, "South", "UTC")]
+    assert stored(database)["facilities"] == [
+        (1, "North\nWing", "UTC", None, None),
+        (2, "South", "UTC", None, None),
+    ]
 
 
 def test_a_file_that_is_not_utf8_is_refused_before_anything_is_read(

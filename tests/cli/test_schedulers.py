@@ -53,6 +53,11 @@ def units(*args: str) -> dict[str, configparser.ConfigParser]:
     return parsed
 
 
+def exec_starts(lines: list[str]) -> list[list[str]]:
+    """Every ExecStart= of a unit, in order: a oneshot runs them in turn."""
+    return [shlex.split(line.partition("=")[2]) for line in lines if line.startswith("ExecStart=")]
+
+
 def writable(lines: list[str]) -> list[str]:
     """Every ReadWritePaths= of a unit, a key that repeats (configparser keeps the last)."""
     return [line.partition("=")[2] for line in lines if line.startswith("ReadWritePaths=")]
@@ -84,10 +89,11 @@ def test_every_scheduler_runs_every_task_at_the_same_utc_times() -> None:
         "generate": "*-*-* 01:00:00 UTC",
         "release": "*-*-* *:00/5:00 UTC",
         "prune": "Sun *-*-* 03:00:00 UTC",
+        "holidays": "*-*-01 02:00:00 UTC",
         "check": "*-*-* *:30:00 UTC",
         "dashboard": "*-*-* *:00/5:00 UTC",
     }
-    assert set(cluster) == {"generate", "release", "prune", "check"}
+    assert set(cluster) == {"generate", "release", "prune", "holidays", "check"}
     for task in TASKS:
         assert cron[task.args[0]] == task.when.cron()
         if task.in_cluster:
@@ -126,12 +132,13 @@ def test_timers_catch_up_and_daily_jobs_spread_out() -> None:
         assert timer["Timer"]["Persistent"] == "true"
         assert timer["Timer"]["Unit"] == f"slotgen-{task.name}.service"
         assert timer["Install"]["WantedBy"] == "timers.target"
-        daily = task.name in {"generate", "prune"}
+        daily = task.name in {"generate", "prune", "holidays"}
         assert ("RandomizedDelaySec" in timer["Timer"]) == daily, task.name
 
 
 def test_services_are_hardened_and_run_this_installation() -> None:
     found = units("--env-file", "/etc/slotgen/env")
+    lines = unit_lines("--env-file", "/etc/slotgen/env")
 
     for task in TASKS:
         service = found[f"slotgen-{task.name}.service"]["Service"]
@@ -140,10 +147,30 @@ def test_services_are_hardened_and_run_this_installation() -> None:
         assert service["EnvironmentFile"] == "/etc/slotgen/env"
         assert service["NoNewPrivileges"] == "yes"
         assert service["ProtectSystem"] == "strict"
-        command = shlex.split(service["ExecStart"])
-        assert Path(command[0]).resolve() == Path(INSTALLED).resolve()
-        assert command[1:] == [*task.args, *(["/var/www/slotgen/index.html"] * task.writes_page)]
-        assert run_cli(*[arg for arg in task.args if arg != "--output"], "--help").exit_code == 0
+        commands = exec_starts(lines[f"slotgen-{task.name}.service"])
+        page = ["/var/www/slotgen/index.html"] * task.writes_page
+        assert [command[1:] for command in commands] == [
+            [*task.args, *page],
+            *([list(task.then)] if task.then else []),
+        ]
+        for command in commands:
+            assert Path(command[0]).resolve() == Path(INSTALLED).resolve()
+            shown = [arg for arg in command[1:] if arg not in {"--output", *page}]
+            assert run_cli(*shown, "--help").exit_code == 0
+
+
+def test_a_holidays_sync_is_followed_by_a_generate_only_when_it_succeeded() -> None:
+    holidays = next(task for task in TASKS if task.name == "holidays")
+    cron = [line for line in run_cli("crontab").stdout.splitlines() if "holidays sync" in line]
+    (line,) = [entry for entry in cron if not entry.startswith("#")]
+    assert line.index("holidays sync") < line.index("&&") < line.index("generate --days 30")
+
+    (manifest,) = [doc for doc in cron_jobs() if doc["metadata"]["name"] == "slotgen-holidays"]
+    pod = manifest["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (first,) = pod["initContainers"]
+    (then,) = pod["containers"]
+    assert first["args"] == list(holidays.args)
+    assert then["args"] == list(holidays.then)
 
 
 def test_the_embedded_database_folder_alone_is_writable_by_default() -> None:
@@ -175,6 +202,8 @@ def test_a_metrics_file_is_passed_to_the_jobs_and_its_folder_made_writable() -> 
         command = shlex.split(found[name]["Service"]["ExecStart"])
         metered = task.job is not None
         assert ("--metrics-file" in command) == metered, task.name
+        for then in exec_starts(lines[name])[1:]:
+            assert ("--metrics-file" in then) == (task.then_job is not None), task.name
         assert ("-/var/lib/prometheus/node-exporter" in writable(lines[name])) == metered
 
 
@@ -196,7 +225,7 @@ def test_cron_jobs_are_valid_batch_v1_manifests() -> None:
     image = "registry.example.org:5000/clinic/slotgen:0.1.0"
     manifests = cron_jobs("--image", image, "--secret", "clinic-db", "--namespace", "clinic")
 
-    assert len(manifests) == 4
+    assert len(manifests) == 5
     for manifest in manifests:
         assert manifest["apiVersion"] == "batch/v1"
         assert manifest["kind"] == "CronJob"
@@ -238,6 +267,7 @@ def test_the_startup_deadline_is_shorter_than_the_period() -> None:
         "slotgen-generate": 3600,
         "slotgen-release": 150,
         "slotgen-prune": 3600,
+        "slotgen-holidays": 3600,
         "slotgen-check": 1800,
     }
 

@@ -155,7 +155,12 @@ def test_toml_reads_facilities_doctors_and_short_named_rules_as_their_tables() -
 def test_toml_rows_check_into_typed_values_with_toml_dates_and_times() -> None:
     facility, doctor, rule = clean_rows(parse_toml("clinic.toml", CLINIC_TOML))
 
-    assert facility.values == {"name": "Berlin Mitte", "timezone": "Europe/Berlin"}
+    assert facility.values == {
+        "name": "Berlin Mitte",
+        "timezone": "Europe/Berlin",
+        "holiday_country": None,
+        "holiday_subdivision": None,
+    }
     assert doctor.id == 10
     assert doctor.values == {"name": "Dr. Weber"}
     assert rule.id == 100
@@ -822,4 +827,21 @@ def test_ordered_writes_referenced_tables_first_and_keeps_file_order_within_a_ta
         (RULES, 101),
         (RULES, 100),
         (EXCEPTIONS, None),
+    ]
+
+
+def test_a_facilitys_holiday_country_is_upper_cased_and_checked_against_the_package() -> None:
+    text = "\n".join(
+        [
+            '[[facilities]]\nid = 1\nname = "Munich"\nholiday_country = "de"',
+            'holiday_subdivision = "BY"',
+            '[[facilities]]\nid = 2\nname = "Nowhere"\nholiday_country = "XX"',
+        ]
+    )
+
+    checked = check(parse_toml("clinic.toml", text))
+
+    assert messages(checked.problems) == [
+        f"clinic.toml:{line_of(text, 'XX')}: holiday_country: the holidays package has no "
+        "public holidays for country 'XX'"
     ]

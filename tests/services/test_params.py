@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from slotgen.errors import BadInput
-from slotgen.services.params import GenerateParams, ReleaseParams
+from slotgen.services.params import GenerateParams, HolidaysParams, ReleaseParams
 from slotgen.services.retry import WORK_FROM_PARAMS
 from slotgen.vocabulary import Job
 
@@ -78,7 +78,36 @@ def test_a_release_batch_must_be_a_positive_whole_number(size: Any) -> None:
 
 
 def test_every_job_can_be_rebuilt_for_a_retry() -> None:
-    assert set(WORK_FROM_PARAMS) == set(Job)
+    assert set(WORK_FROM_PARAMS) == set(Job) - {Job.IMPORT}  # an import is not on record
     generate = WORK_FROM_PARAMS[Job.GENERATE]({"days": 5, "facility_ids": [3]})
     assert generate.params == GenerateParams(facility_ids=(3,), days=5)
     assert WORK_FROM_PARAMS[Job.RELEASE]({}).params == ReleaseParams()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [HolidaysParams(), HolidaysParams((2,), (2028, 2027)), HolidaysParams(ahead="400d")],
+)
+def test_holidays_params_read_back_from_their_json(params: HolidaysParams) -> None:
+    assert HolidaysParams.from_json(params.to_json()) == params
+    assert WORK_FROM_PARAMS[Job.HOLIDAYS](params.to_json()).params == params
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"years": (2027,), "ahead": "30d"}, "not both"),
+        ({"years": (1066,)}, "--years 1066"),
+        ({"ahead": "2y"}, "--ahead '2y'"),
+        ({"ahead": "1101d"}, "at most 1100 days"),
+    ],
+)
+def test_bad_holidays_params_are_bad_input(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(BadInput, match=re.escape(message)):
+        HolidaysParams(**values)
+
+
+def test_ahead_reads_days_and_weeks() -> None:
+    assert HolidaysParams(ahead="8w").ahead_days == 56
+    assert HolidaysParams(ahead="400").ahead_days == 400
+    assert HolidaysParams(years=(2028, 2027, 2028)).years == (2027, 2028)
