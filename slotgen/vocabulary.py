@@ -81,3 +81,15 @@ class Job(StrEnum):
 
     GENERATE = "generate"
     RELEASE = "release"
+
+
+class FeedSlotStatus(StrEnum):
+    """A slot's status in the FHIR feed: SMART Scheduling Links allows only these two."""
+
+    FREE = "free"
+    BUSY = "busy"
+
+
+def feed_status(status: str) -> FeedSlotStatus:
+    """Open is free; every taken status (reserved, booked, the web app's own) is busy."""
+    return FeedSlotStatus.BUSY if is_taken(status) else FeedSlotStatus.FREE
