@@ -20,6 +20,7 @@ from slotgen.cli import (
     exceptions,
     generate,
     importer,
+    publish,
     release,
     retry,
     rules,
@@ -212,6 +213,7 @@ app.command("crontab")(crontab.crontab_command)
 app.command("dashboard")(dashboard.dashboard_command)
 app.add_typer(rules.app, name="rules")
 app.add_typer(exceptions.app, name="exceptions")
+app.command("publish")(publish.publish_command)
 app.command("slots")(slots.slots_command)
 app.command("import")(importer.import_command)
 app.command("demo")(demo.demo_command)

@@ -14,8 +14,9 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from slotgen.vocabulary import feed_status
 
@@ -123,7 +124,7 @@ class FeedFacility:
 
     id: int
     name: str
-    zone: tzinfo
+    zone: ZoneInfo
     phone: str | None = None
     website: str | None = None
     address_line: str | None = None
@@ -206,6 +207,23 @@ def schedule(entry: FeedSchedule, facility: FeedFacility, base_url: str) -> dict
     return resource
 
 
+class SlotFields(Protocol):
+    """A slot row as the feed needs it (the database's column names)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def doctor_id(self) -> int: ...
+    @property
+    def service_id(self) -> int | None: ...
+    @property
+    def start_at(self) -> datetime: ...
+    @property
+    def end_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+
+
 class SlotMapper:
     """A facility's slots as Slot resources, with its offsets and the booking extensions.
 
@@ -237,31 +255,22 @@ class SlotMapper:
             self._local[instant] = known
         return known
 
-    def slot(
-        self,
-        number: int,
-        doctor_id: int,
-        service_id: int | None,
-        start_at: datetime,
-        end_at: datetime,
-        status: str,
-    ) -> dict[str, Any]:
-        start, _ = self.local(start_at)
+    def slot(self, row: SlotFields) -> dict[str, Any]:
+        number, doctor_id, service_id = row.id, row.doctor_id, row.service_id
+        start, _ = self.local(row.start_at)
         resource: dict[str, Any] = {
             "resourceType": "Slot",
             "id": slot_id(number),
             "schedule": {"reference": f"Schedule/{schedule_id(self.facility.id, doctor_id)}"},
-            "status": feed_status(status).value,
+            "status": feed_status(row.status).value,
             "start": start,
-            "end": self.local(end_at)[0],
+            "end": self.local(row.end_at)[0],
         }
         name = self.services.get(service_id) if service_id is not None else None
         if name is not None:
             resource["serviceType"] = [
                 {
-                    "coding": [
-                        {"system": f"{self.base_url}/service", "code": str(service_id)}
-                    ],
+                    "coding": [{"system": f"{self.base_url}/service", "code": str(service_id)}],
                     "text": name,
                 }
             ]
