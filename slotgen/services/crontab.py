@@ -31,6 +31,9 @@ SCHEDULE = (
 CHECK_WHEN = "30 * * * *"
 DEFAULT_DASHBOARD_FILE = Path("/var/www/slotgen/index.html")
 DASHBOARD_WHEN = "*/5 * * * *"
+DEFAULT_FEED_DIR = Path("/var/www/slotgen/fhir")
+PUBLISH_WHEN = "1-59/5 * * * *"
+"""A minute after each release, so a reservation that ran out shows free at once."""
 
 
 def slotgen_executable() -> Path:
@@ -60,9 +63,11 @@ def crontab_lines(
     env_file: Path,
     log_file: Path,
     dashboard_file: Path = DEFAULT_DASHBOARD_FILE,
+    feed_dir: Path = DEFAULT_FEED_DIR,
 ) -> list[str]:
-    exe, env, log, page = (
-        shlex.quote(str(path)) for path in (executable, env_file, log_file, dashboard_file)
+    exe, env, log, page, feed = (
+        shlex.quote(str(path))
+        for path in (executable, env_file, log_file, dashboard_file, feed_dir)
     )
     load = f"set -a; . {env}; set +a;"
     run = f"{exe} -q --log-file {log}"
@@ -95,6 +100,10 @@ def crontab_lines(
         "# Every 5 minutes: the runs dashboard, a static page for any web server (the",
         "# folder must exist and be writable by the service user).",
         f"{DASHBOARD_WHEN} {load} {run} dashboard --output {page} >>{log} 2>&1",
+        "# Every 5 minutes, a minute after release: the FHIR feed of open slots for patient",
+        "# apps (`slotgen publish`); the env file sets SLOTGEN_PUBLISH_BASE_URL, where the",
+        "# web server serves the folder (which must be writable by the service user).",
+        f"{PUBLISH_WHEN} {load} {run} publish --output {feed} >>{log} 2>&1",
     ]
     return lines
 
@@ -104,6 +113,7 @@ class CrontabRequest:
     env_file: Path = DEFAULT_ENV_FILE
     log_file: Path = DEFAULT_LOG_FILE
     dashboard_file: Path = DEFAULT_DASHBOARD_FILE
+    feed_dir: Path = DEFAULT_FEED_DIR
 
 
 def crontab(request: CrontabRequest) -> list[str]:
@@ -113,4 +123,5 @@ def crontab(request: CrontabRequest) -> list[str]:
         request.env_file.absolute(),
         request.log_file.absolute(),
         request.dashboard_file.absolute(),
+        request.feed_dir.absolute(),
     )

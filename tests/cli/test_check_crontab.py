@@ -322,6 +322,7 @@ def test_crontab_runs_this_installation_on_a_utc_schedule(tmp_path: Path) -> Non
         "runs prune --older-than 90d": "0 3 * * 0",
         "check": "30 * * * *",
         "dashboard --output /var/www/slotgen/index.html": "*/5 * * * *",
+        "publish --output /var/www/slotgen/fhir": "1-59/5 * * * *",
     }
     for _, command in jobs:
         executable = Path(slotgen_call(command)[0])
@@ -351,7 +352,7 @@ def test_crontab_example_names_real_commands_and_options() -> None:
     jobs = job_lines(example)
 
     assert assignments(example)["CRON_TZ"] == "UTC"
-    assert len(jobs) == 5
+    assert len(jobs) == 6
     for _, command in jobs:
         executable, args = slotgen_call(command)
         assert executable == "/opt/slotgen/.venv/bin/slotgen"
