@@ -105,7 +105,7 @@ def schedule_services(
 
 
 def service_names(connection: Connection) -> dict[int, str]:
-    return dict(connection.execute(select(services.c.id, services.c.name)).tuples().all())
+    return {row.id: row.name for row in connection.execute(select(services.c.id, services.c.name))}
 
 
 def feed_slots(
