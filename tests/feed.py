@@ -84,13 +84,13 @@ def _check_references_and_times(feed: Feed, zones: dict[int, str]) -> None:
         actors = [actor["reference"] for actor in schedule["actor"] if "reference" in actor]
         assert actors, schedule
         for reference in actors:
-            kind, _, target = reference.partition("/")
-            assert kind == "Location" and target in locations, reference
+            assert reference.partition("/")[::2] in {("Location", id) for id in locations}
         schedules[schedule["id"]] = int(actors[0].removeprefix("Location/facility-"))
     for slot in feed.slots:
         assert slot["status"] in ("free", "busy"), slot
         kind, _, target = slot["schedule"]["reference"].partition("/")
-        assert kind == "Schedule" and target in schedules, slot["schedule"]
+        assert kind == "Schedule", slot["schedule"]
+        assert target in schedules, slot["schedule"]
         zone = ZoneInfo(zones[schedules[target]])
         start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
         assert end > start, slot
