@@ -115,8 +115,9 @@ def feed_slots(
     until: datetime,
     *,
     include_taken: bool,
-) -> Iterator[SlotRow]:
-    """A facility's slots starting after `since` and before `until`, in start order.
+) -> Iterator[list[SlotRow]]:
+    """A facility's slots starting after `since` and before `until`, in start order, in
+    batches of `STREAM_ROWS`.
 
     Read through the driver, streamed: the raw rows skip SQLAlchemy's per-value work, and
     each distinct instant is converted once (slots of many doctors share them).
@@ -141,5 +142,8 @@ def feed_slots(
         execution_options={"stream_results": True, "yield_per": STREAM_ROWS},
     )
     with result:
-        for number, doctor_id, service_id, start_at, end_at, status in result:
-            yield SlotRow(number, doctor_id, service_id, read(start_at), read(end_at), status)
+        for batch in result.partitions(STREAM_ROWS):
+            yield [
+                SlotRow(number, doctor_id, service_id, read(start_at), read(end_at), status)
+                for number, doctor_id, service_id, start_at, end_at, status in batch
+            ]

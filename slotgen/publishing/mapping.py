@@ -244,6 +244,15 @@ class SlotMapper:
         self.services = services
         self.base_url = base_url
         self._local: dict[datetime, tuple[str, tuple[int, int]]] = {}
+        self._schedules: dict[int, str] = {}
+        self._statuses: dict[str, str] = {}
+        self._services: dict[int | None, str] = {}
+        tail = []
+        if self.phone is not None:
+            tail.append(_compact({"url": BOOKING_PHONE, "valueString": self.phone.strip()}))
+        tail.append(_compact({"url": SLOT_CAPACITY, "valueInteger": 1}))
+        self._tail = ",".join(tail) + "]}"
+        self._link_head = f'{{"url":"{BOOKING_DEEP_LINK}","valueUrl":'
 
     def local(self, instant: datetime) -> tuple[str, tuple[int, int]]:
         """The instant as FHIR text, and the ISO (year, week) of its local date."""
@@ -287,6 +296,48 @@ class SlotMapper:
         extensions.append({"url": SLOT_CAPACITY, "valueInteger": 1})
         resource["extension"] = extensions
         return resource
+
+    def line(self, row: SlotFields) -> tuple[str, tuple[int, int]]:
+        """`line(self.slot(row))` and the ISO week of the slot's local start date.
+
+        The line is made from fragments built once per facility, doctor, service and
+        instant: a feed of hundreds of thousands of slots is mostly the same text, and
+        json.dumps of each whole resource would cost twice the database read.
+        """
+        doctor_id = row.doctor_id
+        schedule_part = self._schedules.get(doctor_id)
+        if schedule_part is None:
+            reference = f"Schedule/{schedule_id(self.facility.id, doctor_id)}"
+            schedule_part = f'","schedule":{{"reference":"{reference}"}},"status":"'
+            self._schedules[doctor_id] = schedule_part
+        status = self._statuses.get(row.status)
+        if status is None:
+            status = self._statuses[row.status] = feed_status(row.status).value
+        service = self._services.get(row.service_id)
+        if service is None:
+            service = self._services[row.service_id] = self._service_part(row.service_id)
+        start, week = self.local(row.start_at)
+        link = ""
+        if self.link is not None:
+            url = self.link.url(row.id, self.facility.id, doctor_id, start)
+            link = f"{self._link_head}{_compact(url)}}},"
+        text = (
+            f'{{"resourceType":"Slot","id":"slot-{row.id}{schedule_part}{status}",'
+            f'"start":"{start}","end":"{self.local(row.end_at)[0]}"{service}'
+            f',"extension":[{link}{self._tail}'
+        )
+        return text, week
+
+    def _service_part(self, service_id: int | None) -> str:
+        name = self.services.get(service_id) if service_id is not None else None
+        if name is None:
+            return ""
+        coding = {"system": f"{self.base_url}/service", "code": str(service_id)}
+        return ',"serviceType":' + _compact([{"coding": [coding], "text": name}])
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def slot_file(facility_id: int, week: tuple[int, int]) -> str:

@@ -20,6 +20,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,7 +53,7 @@ from slotgen.publishing.mapping import (
     utc_instant,
 )
 from slotgen.services.common import require_known
-from slotgen.vocabulary import FeedSlotStatus
+from slotgen.vocabulary import FeedSlotStatus, feed_status
 
 log = logging.getLogger("slotgen.publish")
 
@@ -382,20 +383,22 @@ def _write_slots(
     files: list[FeedFile] = []
     handle: IO[str] | None = None
     week: tuple[int, int] | None = None
-    counts = report.slots
-    for row in store.feed_slots(
+    statuses: Counter[str] = Counter()
+    for batch in store.feed_slots(
         connection, facility.id, now, until, include_taken=request.include_busy
     ):
-        resource = mapper.slot(row)
-        this_week = mapper.local(row.start_at)[1]
-        if handle is None or this_week != week:
-            if handle is not None:
-                staged.finish(files[-1].path)
-            week = this_week
-            files.append(FeedFile("Slot", slot_file(facility.id, week), state))
-            handle = staged.start(files[-1].path)
-        handle.write(line(resource) + "\n")
-        counts[resource["status"]] += 1
+        for row in batch:
+            text, this_week = mapper.line(row)
+            if handle is None or this_week != week:
+                if handle is not None:
+                    staged.finish(files[-1].path)
+                week = this_week
+                files.append(FeedFile("Slot", slot_file(facility.id, week), state))
+                handle = staged.start(files[-1].path)
+            handle.write(text + "\n")
+            statuses[row.status] += 1
+    for status, count in statuses.items():
+        report.slots[feed_status(status)] += count
     if handle is not None:
         staged.finish(files[-1].path)
     return files

@@ -13,6 +13,7 @@ from slotgen.publishing.mapping import (
     FeedSchedule,
     SlotMapper,
     check_base_url,
+    line,
     location,
     manifest,
     schedule,
@@ -200,3 +201,21 @@ def test_the_manifest_names_each_file_under_the_base_url_with_its_states() -> No
         ],
         "error": [],
     }
+
+
+@pytest.mark.parametrize(
+    "link", [None, 'https://x.example/b?s={slot_id}&d={doctor_id}&"q"={start}']
+)
+@pytest.mark.parametrize("phone", [None, '+1 "555" \\ 0100 ☎'])
+@pytest.mark.parametrize(("service_id", "status"), [(3, "open"), (None, "booked"), (9, "reserved")])
+def test_a_slots_fast_line_is_exactly_its_resource_as_json(
+    link: str | None, phone: str | None, service_id: int | None, status: str
+) -> None:
+    start = datetime(2027, 4, 4, 14, 45, tzinfo=UTC)
+    row = Row(42, 7, service_id, start, start + timedelta(minutes=15), status)
+    slots = mapper("Australia/Lord_Howe", link, phone)
+
+    text, week = slots.line(row)
+
+    assert text == line(slots.slot(row))
+    assert week == (2027, 14)
