@@ -68,6 +68,7 @@ def publish_command(
         bool,
         typer.Option(
             "--include-busy/--no-include-busy",
+            metavar="",
             envvar="SLOTGEN_PUBLISH_INCLUDE_BUSY",
             show_envvar=True,
             help="Also list reserved and booked slots, as busy, so an app sees a slot go.",
