@@ -33,24 +33,12 @@ sys.exit(code)
 
 
 def peak_kb(database: DatabaseUnderTest, folder: Path, facility: int) -> tuple[int, int]:
+    options = {"--database-url": database.url, "-o": str(folder), "--facility": str(facility)}
+    command = [sys.executable, "-c", MEASURE, "-q", "publish", "--days", "60"]
+    command += [*(part for pair in options.items() for part in pair)]
+    command += ["--base-url", "https://x.example/fhir"]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            MEASURE,
-            "-q",
-            "publish",
-            "--database-url",
-            database.url,
-            "-o",
-            str(folder),
-            "--base-url",
-            "https://x.example/fhir",
-            "--facility",
-            str(facility),
-            "--days",
-            "60",
-        ],  # fmt: skip
+        command,
         capture_output=True,
         text=True,
         env=cron_environment(),
