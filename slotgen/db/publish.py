@@ -5,16 +5,30 @@ Slots come through the driver in `STREAM_ROWS` batches from a server-side cursor
 """
 
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select, text, union
+from sqlalchemy import Connection, Engine, select, text, union
 
 from slotgen.db.bulk import instant_param, instant_reader
+from slotgen.db.engine import READ_ONLY
 from slotgen.db.schema import availability_rules, availability_slots, doctors, facilities, services
 from slotgen.vocabulary import SlotStatus
 
 STREAM_ROWS = 5000
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection that reads the whole feed from one snapshot of the database and never
+    holds up the booking app's writes: REPEATABLE READ on PostgreSQL (MariaDB's InnoDB
+    default already is), a deferred transaction in WAL mode on SQLite."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    with engine.connect().execution_options(**options) as connection:
+        yield connection
 
 
 class FacilityRow(NamedTuple):

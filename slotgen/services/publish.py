@@ -245,8 +245,12 @@ def previous_manifest(folder: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _named_paths(value: dict[str, Any], base_url: str) -> set[str]:
-    """The files a manifest names, relative to the folder, when they are under base-url."""
+def _named_paths(value: dict[str, Any]) -> set[str]:
+    """The files a manifest names, relative to the folder (under its own base URL)."""
+    request = value.get("request")
+    if not isinstance(request, str) or not request.endswith(f"/{MANIFEST_NAME}"):
+        return set()
+    base_url = request.removesuffix(f"/{MANIFEST_NAME}")
     paths = set()
     for item in value.get("output") or []:
         url = item.get("url") if isinstance(item, dict) else None
@@ -293,7 +297,7 @@ def publish(database: Database, request: PublishRequest, now: datetime) -> Publi
         report.changed = bool(staged.pending)
         report.replaced = staged.commit()  # the manifest was staged last: renamed last
         report.files = len(files)
-        keep = {entry.path for entry in files} | _named_paths(before, request.base_url)
+        keep = {entry.path for entry in files} | _named_paths(before)
         report.removed = _remove_stale(folder, keep)
     for warning in report.warnings:
         log.warning("%s", warning)
@@ -320,10 +324,7 @@ def _write_feed(
 ) -> list[FeedFile]:
     """Every file but the manifest, staged; returns the list the manifest names."""
     engine = database.engine
-    connection_options: dict[str, Any] = {}
-    if engine.dialect.name == "postgresql":
-        connection_options["isolation_level"] = "REPEATABLE READ"  # one snapshot for the feed
-    with engine.connect().execution_options(**connection_options) as connection:
+    with store.snapshot(engine) as connection:
         require_known(connection, request.facility_ids)
         facilities = _feed_facilities(
             store.feed_facilities(connection, request.facility_ids), report
