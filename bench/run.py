@@ -514,6 +514,8 @@ def _publish(backend: str, engine: Engine, url: str, workload: Workload, repeat:
     """The whole feed of W written into an empty folder, against the floor; then the peak
     RSS of a `slotgen publish` process (its clock is today's, so --days reaches W)."""
     row = Row(backend, "publish FHIR feed")
+    clear_slots(engine)  # W as generated fresh: the scenarios before may have moved it
+    generate(engine, workload.request, PLAN_NOW)
     database = Database(engine, make_url(url), is_embedded_default=False)
     floors = []
     with tempfile.TemporaryDirectory() as scratch:

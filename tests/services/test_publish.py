@@ -81,9 +81,9 @@ def test_a_network_across_dst_changes_validates_line_by_line(
     assert len(feed.slots) == report.slots["free"] > 0
     offsets = {slot["start"][-6:] for slot in feed.slots}
     assert {"+01:00", "+02:00", "-05:00", "-04:00", "+11:00", "+10:30", "+05:45"} <= offsets
-    berlin = [
-        s for s in feed.slots if s["schedule"]["reference"].startswith("Schedule/facility-1-")
-    ]
+    berlin_id = next(facility for facility, zone in zones.items() if zone == "Europe/Berlin")
+    prefix = f"Schedule/facility-{berlin_id}-"
+    berlin = [s for s in feed.slots if s["schedule"]["reference"].startswith(prefix)]
     assert berlin[0]["start"] == "2027-03-11T08:00:00+01:00"  # after now: today's are gone
     after = [s["start"] for s in berlin if s["start"].startswith("2027-03-29")]
     assert after[0] == "2027-03-29T08:00:00+02:00"  # the week after the change: summer time
