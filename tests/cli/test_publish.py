@@ -171,3 +171,13 @@ def test_a_publish_killed_midway_leaves_the_previous_feed_whole(
     assert again.exit_code == 0, again.stderr
     assert not leftover.exists()
     assert snapshot(folder) == before
+
+
+def test_serving_a_feed_folder_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("dashboard", "--serve", "--port", "0", "--feed", str(tmp_path / "nowhere"))
+
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"Error: --feed: {tmp_path / 'nowhere'} is not a folder; run `slotgen publish "
+        "--output` there first"
+    ]
