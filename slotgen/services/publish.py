@@ -190,14 +190,15 @@ class Staged:
         """Close the file being written for `relative`; keep it only if it differs."""
         handle, staged = self.open_files.pop()
         handle.flush()
-        os.fsync(handle.fileno())
-        handle.close()
         target = self.folder / relative
         if _same_bytes(staged, target):
+            handle.close()
             staged.unlink()
-        else:
-            os.chmod(staged, 0o644)
-            self.pending.append((staged, target))
+            return
+        os.fsync(handle.fileno())  # on disk before the rename makes it the feed's
+        handle.close()
+        os.chmod(staged, 0o644)
+        self.pending.append((staged, target))
 
     def write(self, relative: str, lines: Iterable[str]) -> None:
         handle = self.start(relative)
