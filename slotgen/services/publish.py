@@ -109,12 +109,12 @@ class PublishReport:
         free, busy = self.slots[FeedSlotStatus.FREE], self.slots[FeedSlotStatus.BUSY]
         what = (
             f"{self.locations:,} locations, {self.schedules:,} schedules, "
-            f"{free + busy:,} slots ({free:,} free, {busy:,} busy) in {self.files:,} files"
+            f"{free + busy:,} slots ({free:,} free, {busy:,} busy) in {self.files:,} NDJSON files"
         )
         if not self.changed:
             return f"Feed unchanged: {what}; transactionTime {self.transaction_time} kept"
         return (
-            f"Published {what}; replaced {self.replaced:,}, removed {self.removed:,}; "
+            f"Published {what}; replaced {self.replaced:,} files, removed {self.removed:,}; "
             f"transactionTime {self.transaction_time}"
         )
 
