@@ -13,7 +13,7 @@ import json
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -34,8 +34,6 @@ PLACEHOLDERS = ("slot_id", "facility_id", "doctor_id", "start")
 """What a --booking-url template may name: the slot's database id, its facility and
 doctor ids, and its start as a FHIR instant with the facility's offset."""
 
-MAX_ID_LENGTH = 64
-
 
 def location_id(facility_id: int) -> str:
     return f"facility-{facility_id}"
@@ -47,11 +45,6 @@ def schedule_id(facility_id: int, doctor_id: int) -> str:
 
 def slot_id(slot_id: int) -> str:
     return f"slot-{slot_id}"
-
-
-def fhir_instant(instant: datetime, zone: tzinfo) -> str:
-    """An instant as FHIR writes it, in the facility's wall clock with its offset then."""
-    return instant.astimezone(zone).isoformat(timespec="seconds")
 
 
 def utc_instant(instant: datetime) -> str:
