@@ -1,4 +1,4 @@
-"""Benchmarks of generate and release against the driver's floor, measured in the same run.
+"""Benchmarks of generate, release and publish against the driver's floor, in the same run.
 
     python bench/run.py                                # W on sqlite, postgresql, mariadb
     python bench/run.py --backend sqlite --large       # also W-large's peak memory
@@ -52,7 +52,8 @@ from sqlalchemy.orm import DeclarativeBase, Session
 
 from slotgen.cli.app import COLLECTOR_THRESHOLDS
 from slotgen.db import migrate
-from slotgen.db.bulk import SLOT_COLUMNS
+from slotgen.db.bulk import SLOT_COLUMNS, instant_param
+from slotgen.db.database import Database
 from slotgen.db.engine import open_engine
 from slotgen.db.schema import (
     availability_exceptions,
@@ -66,6 +67,7 @@ from slotgen.db.schema import (
 )
 from slotgen.services.generate import generate_slots
 from slotgen.services.params import GenerateParams, ReleaseParams
+from slotgen.services.publish import PublishRequest, publish
 from slotgen.services.release import release_expired
 
 ZONES = ("America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney", "UTC")
@@ -86,6 +88,7 @@ SCENARIOS = (
     "daily",
     "exception",
     "release",
+    "publish",
     "memory",
     "slots",
     "import",
@@ -472,6 +475,8 @@ def run_backend(backend: str, url: str, workload: Workload, args: argparse.Names
         rows.append(_exception(backend, engine, workload, fresh, args.repeat))
     if "release" in scenarios:
         rows.append(_release(backend, engine, args.repeat))
+    if "publish" in scenarios:
+        rows.append(_publish(backend, engine, url, workload, args.repeat))
     engine.dispose()
     if scenarios & {"memory", "slots"}:
         loads = [("W", workload)]
@@ -657,6 +662,72 @@ def _release(backend: str, engine: Engine, repeat: int) -> Row:
             floors.append(bare_release(engine, now))
     row.floor = statistics.median(floors)
     row.note = f"floor {row.floor:.3f} s (the bare UPDATE); released {row.rows:,}"
+    return row
+
+
+PUBLISH_BASE = "https://clinic.example.org/fhir"
+FLOOR_SQL = (
+    "SELECT id, doctor_id, service_id, start_at, end_at, status FROM availability_slots"
+    " WHERE facility_id = :facility_id AND start_at > :since ORDER BY start_at, doctor_id"
+)
+
+
+def bare_publish(engine: Engine, folder: Path, since: datetime) -> tuple[float, int]:
+    """The floor: the same rows selected through the driver, one json.dumps per line."""
+    started = time.perf_counter()
+    count = 0
+    with engine.connect() as connection, (folder / "floor.ndjson").open("w") as out:
+        facility_ids = connection.scalars(select(facilities.c.id).order_by(facilities.c.id)).all()
+        for facility_id in facility_ids:
+            result = connection.execute(
+                text(FLOOR_SQL),
+                {"facility_id": facility_id, "since": instant_param(connection, since)},
+                execution_options={"stream_results": True, "yield_per": 5000},
+            )
+            for batch in result.partitions(5000):
+                for row in batch:
+                    out.write(json.dumps(list(row), default=str) + "\n")
+                    count += 1
+    return time.perf_counter() - started, count
+
+
+def _publish(backend: str, engine: Engine, url: str, workload: Workload, repeat: int) -> Row:
+    """The whole feed of W written into an empty folder, against the floor; then the peak
+    RSS of a `slotgen publish` process (its clock is today's, so --days reaches W)."""
+    row = Row(backend, "publish FHIR feed")
+    clear_slots(engine)  # W as generated fresh: the scenarios before may have moved it
+    generate(engine, workload.request, PLAN_NOW)
+    database = Database(engine, make_url(url), is_embedded_default=False)
+    floors = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for attempt in range(repeat):
+            folder = Path(scratch) / f"feed-{attempt}"
+            request = PublishRequest(folder, PUBLISH_BASE, days=workload.days + 1)
+            report: Any = None
+
+            def run(request: PublishRequest = request) -> None:
+                nonlocal report
+                report = publish(database, request, PLAN_NOW)
+
+            row.seconds.append(timed(run))
+            row.rows = sum(report.slots.values())
+            floor_seconds, floor_rows = bare_publish(engine, Path(scratch), PLAN_NOW)
+            assert floor_rows == row.rows, (floor_rows, row.rows)
+            floors.append(floor_seconds)
+        days = min(366, (FIRST_DAY - datetime.now(UTC).date()).days + workload.days + 1)
+        command = [
+            sys.executable, "-c", MEASURE, "-q", "publish", "--database-url", url,
+            "--output", str(Path(scratch) / "cli"), "--base-url", PUBLISH_BASE,
+            "--days", str(max(days, 0)), "--json",
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        row.rss_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+        cli_slots = sum(json.loads(done.stdout)["slots"].values())
+    row.floor = statistics.median(floors)
+    row.note = (
+        f"floor {row.floor:.2f} s (the same rows through the driver, json.dumps per line); "
+        f"{report.files} files; peak RSS of a publish CLI process of {cli_slots:,} slots"
+    )
     return row
 
 
@@ -871,7 +942,7 @@ def main() -> None:
     for backend in backends:
         with bench_database(backend, args.database_url) as url:
             rows += run_backend(backend, url, workload, args)
-        print(markdown(rows[-7:]), file=sys.stderr, flush=True)
+        print(markdown(rows[-8:]), file=sys.stderr, flush=True)
     print(
         f"{workload.doctors} doctors x {workload.days} days, repeat {args.repeat}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "

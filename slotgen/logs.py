@@ -103,6 +103,13 @@ class SlotgenHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.secrets = SecretFilter()
         self.addFilter(self.secrets)
 
+    def emit(self, record: logging.LogRecord) -> None:
+        """Without a log file, write to whatever stderr is now: a caller that swapped it
+        (a test runner, an embedding program) and closed the old one still gets the line."""
+        if not self.owns_stream:
+            self.stream = sys.stderr
+        super().emit(record)
+
     def close(self) -> None:
         """A log file is the handler's own to close; stderr is not."""
         try:

@@ -103,3 +103,15 @@ def holiday_source(country: str, subdivision: str | None) -> str:
 def is_holiday_source(source: str | None) -> bool:
     """Whether a row was written by `holidays sync`, so sync may change or remove it."""
     return source is not None and source.startswith(f"{HOLIDAYS_SOURCE}:")
+
+
+class FeedSlotStatus(StrEnum):
+    """A slot's status in the FHIR feed: SMART Scheduling Links allows only these two."""
+
+    FREE = "free"
+    BUSY = "busy"
+
+
+def feed_status(status: str) -> FeedSlotStatus:
+    """Open is free; every taken status (reserved, booked, the web app's own) is busy."""
+    return FeedSlotStatus.BUSY if is_taken(status) else FeedSlotStatus.FREE

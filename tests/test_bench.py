@@ -46,6 +46,7 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
         "daily run (1 new day)",
         "exception added, re-run",
         "release, 1% expired",
+        "publish FHIR feed",
         "memory, fresh W",
         "slots, first week of W",
         "slots --limit 100000, first lines, W",

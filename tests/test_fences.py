@@ -18,7 +18,14 @@ RUFF = os.path.join(os.path.dirname(sys.executable), "ruff")
 FORBIDDEN = [
     *[(package, "from slotgen.db import schema") for package in ("core", "monitoring")],
     *[(package, "from slotgen.db import schema") for package in ("importing", "web", "cli")],
-    *[(package, "import sqlalchemy") for package in ("core", "monitoring", "importing", "web")],
+    *[
+        (package, "import sqlalchemy")
+        for package in ("core", "monitoring", "importing", "web", "publishing")
+    ],
+    ("publishing", "from slotgen.db import publish"),
+    ("publishing", "from slotgen.services import publish"),
+    ("publishing", "import typer"),
+    ("publishing", "from slotgen.web import server"),
     ("cli", "from sqlalchemy import select"),
     *[(package, "import typer") for package in ("core", "monitoring", "importing", "services")],
     *[(package, "from rich.table import Table") for package in ("core", "web", "services")],
@@ -37,6 +44,7 @@ ALLOWED = [
     ("web", "from slotgen.monitoring.health import Level"),
     ("services", "from slotgen.db import lookup"),
     ("cli", "from slotgen.cli.output import table"),
+    ("publishing", "from slotgen.vocabulary import feed_status"),
 ]
 
 

@@ -23,6 +23,7 @@ from slotgen.cli import (
     holidays,
     importer,
     kubernetes,
+    publish,
     release,
     retry,
     rules,
@@ -220,6 +221,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(holidays.app, name="holidays")
 app.command("facilities")(facilities.facilities_command)
+app.command("publish")(publish.publish_command)
 app.command("slots")(slots.slots_command)
 app.command("import")(importer.import_command)
 app.command("demo")(demo.demo_command)

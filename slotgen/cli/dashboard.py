@@ -67,6 +67,17 @@ def dashboard_command(
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="With --serve: the port; 0 picks a free one.")
     ] = 8765,
+    feed: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            envvar="SLOTGEN_PUBLISH_OUTPUT",
+            show_envvar=True,
+            help="With --serve: also serve the FHIR feed `slotgen publish` writes in DIR, "
+            "read-only, under /fhir/.",
+            show_default=False,
+        ),
+    ] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Show the jobs' health and recent runs as one self-contained HTML page.
@@ -95,7 +106,7 @@ def dashboard_command(
         with database(database_url) as opened:
             write_dashboard(opened, request, output, datetime.now(UTC))
         return
-    listen = ServeRequest(host, port)
+    listen = ServeRequest(host, port, feed)
     if listen.public:
         message(
             f"Warning: serving on {host}: the dashboard has no authentication; anyone who "
@@ -106,5 +117,9 @@ def dashboard_command(
             opened,
             request,
             listen,
-            lambda url: message(f"Serving the dashboard at {url} (Ctrl-C stops)"),
+            lambda url: message(
+                f"Serving the dashboard at {url}"
+                + (f" and the FHIR feed at {url}fhir/$bulk-publish" if feed else "")
+                + " (Ctrl-C stops)"
+            ),
         )

@@ -7,7 +7,7 @@ import typer
 
 from slotgen.cli.options import DatabaseUrlOption
 from slotgen.cli.output import line, message
-from slotgen.services.crontab import DEFAULT_DASHBOARD_FILE, DEFAULT_ENV_FILE
+from slotgen.services.crontab import DEFAULT_DASHBOARD_FILE, DEFAULT_ENV_FILE, DEFAULT_FEED_DIR
 
 
 def systemd_command(
@@ -25,6 +25,12 @@ def systemd_command(
         Path,
         typer.Option(dir_okay=False, help="The HTML file the dashboard service rewrites."),
     ] = DEFAULT_DASHBOARD_FILE,
+    feed_dir: Annotated[
+        Path,
+        typer.Option(
+            file_okay=False, help="The folder the publish service writes the FHIR feed to."
+        ),
+    ] = DEFAULT_FEED_DIR,
     metrics_file: Annotated[
         Path | None,
         typer.Option(
@@ -52,7 +58,9 @@ def systemd_command(
     """
     from slotgen.services.systemd import SystemdRequest, systemd_units
 
-    request = SystemdRequest(user, env_file, database_url, dashboard_file, metrics_file, output_dir)
+    request = SystemdRequest(
+        user, env_file, database_url, dashboard_file, metrics_file, output_dir, feed_dir
+    )
     result = systemd_units(request)
     if result.written_to is not None:
         message(f"Wrote {len(result.units)} unit files to {result.written_to}; to start them:")

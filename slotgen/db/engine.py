@@ -107,6 +107,10 @@ def prepare_sqlite_file(path: Path, create: SqliteCreation = SqliteCreation.EVER
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+READ_ONLY = "slotgen_read_only"
+"""An execution option for a connection that only reads (see `_configure_sqlite`)."""
+
+
 def open_engine(url: str | URL, create: SqliteCreation = SqliteCreation.EVERYTHING) -> Engine:
     """An engine configured for slotgen's use of the backend behind `url`."""
     parsed = url if isinstance(url, URL) else parse_url(url)
@@ -134,6 +138,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     A plain deferred BEGIN lets two writers both read, then one fails with "database is
     locked" when it upgrades to write; IMMEDIATE makes the second wait its turn instead.
+    A connection marked `READ_ONLY` never writes, so it takes a deferred BEGIN: a long
+    read (a publish) then holds a snapshot without keeping the booking app from writing.
     """
 
     @event.listens_for(engine, "connect")
@@ -147,4 +153,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # a WAL snapshot: writers go on meanwhile
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

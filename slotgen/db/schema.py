@@ -52,6 +52,15 @@ facilities = Table(
     Column("timezone", String(64), nullable=False, server_default=text("'UTC'")),
     Column("holiday_country", String(2), nullable=True),
     Column("holiday_subdivision", String(16), nullable=True),
+    # How patients reach the facility, as the FHIR feed's Location shows it (all optional).
+    Column("phone", String(64), nullable=True),
+    Column("website", String(500), nullable=True),
+    Column("address_line", String(500), nullable=True),
+    Column("city", String(200), nullable=True),
+    Column("district", String(200), nullable=True),
+    Column("state", String(200), nullable=True),
+    Column("postal_code", String(32), nullable=True),
+    Column("country", String(64), nullable=True),
     *_timestamps(),
 )
 

@@ -168,12 +168,25 @@ def _boolean(value: Any) -> bool:
     raise ValueError(f"must be true or false, got {value!r}")
 
 
+CONTACT_COLUMNS = (
+    ("phone", 64),
+    ("website", 500),
+    ("address_line", 500),
+    ("city", 200),
+    ("district", 200),
+    ("state", 200),
+    ("postal_code", 32),
+    ("country", 64),
+)
+"""A facility's contact columns and their lengths: what the FHIR feed's Location shows."""
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     FACILITIES: (
         Column("name", _text(200), required=True),
         Column("timezone", _zone, default="UTC"),
         Column("holiday_country", _country),
         Column("holiday_subdivision", _text(16)),
+        *(Column(name, _text(length)) for name, length in CONTACT_COLUMNS),
     ),
     DOCTORS: (Column("name", _text(200), required=True),),
     SERVICES: (

@@ -13,6 +13,7 @@ DEFAULT_ENV_FILE = Path("/etc/slotgen/env")
 DEFAULT_LOG_FILE = Path("/var/log/slotgen/slotgen.log")
 
 DEFAULT_DASHBOARD_FILE = Path("/var/www/slotgen/index.html")
+DEFAULT_FEED_DIR = Path("/var/www/slotgen/fhir")
 
 
 def slotgen_executable() -> Path:
@@ -42,9 +43,11 @@ def crontab_lines(
     env_file: Path,
     log_file: Path,
     dashboard_file: Path = DEFAULT_DASHBOARD_FILE,
+    feed_dir: Path = DEFAULT_FEED_DIR,
 ) -> list[str]:
-    exe, env, log, page = (
-        shlex.quote(str(path)) for path in (executable, env_file, log_file, dashboard_file)
+    exe, env, log, page, feed = (
+        shlex.quote(str(path))
+        for path in (executable, env_file, log_file, dashboard_file, feed_dir)
     )
     load = f"set -a; . {env}; set +a;"
     run = f"{exe} -q --log-file {log}"
@@ -76,7 +79,7 @@ def crontab_lines(
                 f'[ $status -eq 0 ] || echo "$out"'
             )
         else:
-            target = f" {page}" if task.writes_page else ""
+            target = f" {page}" if task.writes_page else f" {feed}" if task.writes_feed else ""
             line = f"{when} {load} {run} {command}{target} >>{log} 2>&1"
             if task.then:
                 line += f" && {run} {shlex.join(task.then)} >>{log} 2>&1"
@@ -89,6 +92,7 @@ class CrontabRequest:
     env_file: Path = DEFAULT_ENV_FILE
     log_file: Path = DEFAULT_LOG_FILE
     dashboard_file: Path = DEFAULT_DASHBOARD_FILE
+    feed_dir: Path = DEFAULT_FEED_DIR
 
 
 def crontab(request: CrontabRequest) -> list[str]:
@@ -98,4 +102,5 @@ def crontab(request: CrontabRequest) -> list[str]:
         request.env_file.absolute(),
         request.log_file.absolute(),
         request.dashboard_file.absolute(),
+        request.feed_dir.absolute(),
     )

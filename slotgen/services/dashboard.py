@@ -133,6 +133,15 @@ def write_dashboard(
 class ServeRequest:
     host: str = "127.0.0.1"
     port: int = 8765
+    feed: Path | None = None
+    """A folder `slotgen publish` writes: served read-only under /fhir/."""
+
+    def __post_init__(self) -> None:
+        if self.feed is not None and not self.feed.is_dir():
+            raise BadInput(
+                f"--feed: {self.feed.absolute()} is not a folder; run `slotgen publish "
+                "--output` there first"
+            )
 
     @property
     def public(self) -> bool:
@@ -149,7 +158,10 @@ def serve_dashboard(
     """Serve the page, built anew per request, until interrupted (Ctrl-C)."""
     try:
         server = make_server(
-            serve.host, serve.port, lambda: page(database, request, datetime.now(UTC))
+            serve.host,
+            serve.port,
+            lambda: page(database, request, datetime.now(UTC)),
+            serve.feed,
         )
     except OSError as exc:
         raise BadInput(

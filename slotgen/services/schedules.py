@@ -18,7 +18,7 @@ WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 class When:
     """A UTC schedule that both cron and systemd's OnCalendar= can say exactly.
 
-    `every_minutes` alone: every N minutes from the hour. Otherwise at `minute` past
+    `every_minutes`: every N minutes from `minute` past the hour. Otherwise at `minute` past
     every hour, or past `hour` every day, or on `weekday` (0 = Sunday) only.
     """
 
@@ -31,7 +31,8 @@ class When:
 
     def cron(self) -> str:
         if self.every_minutes is not None:
-            return f"*/{self.every_minutes} * * * *"
+            first = "*" if not self.minute else f"{self.minute}-59"
+            return f"{first}/{self.every_minutes} * * * *"
         hour = "*" if self.hour is None else str(self.hour)
         weekday = "*" if self.weekday is None else str(self.weekday)
         month_day = "*" if self.month_day is None else str(self.month_day)
@@ -39,7 +40,7 @@ class When:
 
     def on_calendar(self) -> str:
         if self.every_minutes is not None:
-            return f"*-*-* *:00/{self.every_minutes}:00 UTC"
+            return f"*-*-* *:{self.minute:02d}/{self.every_minutes}:00 UTC"
         hour = "*" if self.hour is None else f"{self.hour:02d}"
         day = "" if self.weekday is None else f"{WEEKDAYS[self.weekday]} "
         month_day = "*" if self.month_day is None else f"{self.month_day:02d}"
@@ -83,8 +84,10 @@ class Task:
     """The job it runs on record (and so takes --metrics-file), if any."""
     writes_page: bool = False
     """It writes the dashboard page, whose path each scheduler's settings name."""
+    writes_feed: bool = False
+    """It writes the FHIR feed, whose folder each scheduler's settings name."""
     in_cluster: bool = True
-    """Worth a Kubernetes CronJob: a page written inside a pod is seen by no one."""
+    """Worth a Kubernetes CronJob: a page or a feed written inside a pod is seen by no one."""
     then: tuple[str, ...] = ()
     """A command to run after `args` succeeded, in the same scheduled run."""
     then_job: Job | None = None
@@ -151,6 +154,20 @@ TASKS: tuple[Task, ...] = (
             "folder must exist and be writable by the service user).",
         ),
         writes_page=True,
+        in_cluster=False,
+    ),
+    Task(
+        "publish",
+        When(every_minutes=5, minute=1),
+        ("publish", "--output"),
+        "slotgen publish: the FHIR feed of open slots for patient apps",
+        (
+            "Every 5 minutes, a minute after release: the FHIR feed of open slots for",
+            "patient apps (`slotgen publish`); the env file sets SLOTGEN_PUBLISH_BASE_URL,",
+            "where the web server serves the folder (which must be writable by the service",
+            "user).",
+        ),
+        writes_feed=True,
         in_cluster=False,
     ),
 )

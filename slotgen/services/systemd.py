@@ -16,7 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from slotgen.errors import BadInput
-from slotgen.services.crontab import DEFAULT_DASHBOARD_FILE, DEFAULT_ENV_FILE, slotgen_executable
+from slotgen.services.crontab import (
+    DEFAULT_DASHBOARD_FILE,
+    DEFAULT_ENV_FILE,
+    DEFAULT_FEED_DIR,
+    slotgen_executable,
+)
 from slotgen.services.schedules import TASKS, Task
 
 UNIT_DIR = Path("/etc/systemd/system")
@@ -45,6 +50,7 @@ class SystemdRequest:
     dashboard_file: Path = DEFAULT_DASHBOARD_FILE
     metrics_file: Path | None = None
     output_dir: Path | None = None
+    feed_dir: Path = DEFAULT_FEED_DIR
 
     def __post_init__(self) -> None:
         if not USER_NAME.fullmatch(self.user) or len(self.user) > 32:
@@ -118,6 +124,9 @@ def _service(task: Task, executable: Path, request: SystemdRequest, sqlite: Path
     if task.writes_page:
         args.append(str(request.dashboard_file.absolute()))
         writable.append(request.dashboard_file.absolute().parent)
+    if task.writes_feed:  # its files are written to temporary names in it, then renamed
+        args.append(str(request.feed_dir.absolute()))
+        writable.append(request.feed_dir.absolute())
     metrics: list[str] = []
     if request.metrics_file is not None:
         metrics = ["--metrics-file", str(request.metrics_file.absolute())]

@@ -323,6 +323,7 @@ def test_crontab_runs_this_installation_on_a_utc_schedule(tmp_path: Path) -> Non
         "holidays sync --tries 3 --trigger cron": "0 2 1 * *",
         "check": "30 * * * *",
         "dashboard --output /var/www/slotgen/index.html": "*/5 * * * *",
+        "publish --output /var/www/slotgen/fhir": "1-59/5 * * * *",
     }
     for _, command in jobs:
         executable = Path(slotgen_call(command)[0])
@@ -352,7 +353,7 @@ def test_crontab_example_names_real_commands_and_options() -> None:
     jobs = job_lines(example)
 
     assert assignments(example)["CRON_TZ"] == "UTC"
-    assert len(jobs) == 6
+    assert len(jobs) == 7
     for _, command in jobs:
         executable, args = slotgen_call(command)
         assert executable == "/opt/slotgen/.venv/bin/slotgen"

@@ -17,6 +17,7 @@ from slotgen.db.schema import (
     facilities,
     services,
 )
+from slotgen.importing.columns import CONTACT_COLUMNS
 from tests.conftest import DatabaseUnderTest
 from tests.factories import add_doctor, add_facility
 from tests.helpers import CliResult, run_cli
@@ -126,16 +127,18 @@ def import_(database: DatabaseUnderTest, *args: str | Path) -> CliResult:
     return run_cli("import", *map(str, args), "--database-url", database.url)
 
 
+LEFT_OUT = ("created_at", "updated_at", *(name for name, _ in CONTACT_COLUMNS))
+
+
 def stored(database: DatabaseUnderTest) -> dict[str, list[tuple[Any, ...]]]:
-    """Every schedule row without its timestamps, ordered by id."""
+    """Every schedule row without its timestamps and a facility's contact data (tested on
+    its own), ordered by id."""
     with database.engine.connect() as connection:
         return {
             name: [
                 tuple(row)
                 for row in connection.execute(
-                    select(
-                        *(c for c in table.c if c.name not in ("created_at", "updated_at"))
-                    ).order_by(table.c.id)
+                    select(*(c for c in table.c if c.name not in LEFT_OUT)).order_by(table.c.id)
                 )
             ]
             for name, table in TABLES.items()
@@ -651,3 +654,31 @@ def test_a_file_that_is_not_utf8_is_refused_before_anything_is_read(
     assert nothing_stored(database)
     assert import_(database, good).exit_code == 0
     assert stored(database)["doctors"][-1] == (last, f"{filler}é")
+
+
+def test_a_facilitys_contact_data_is_imported_and_cleared_when_left_out(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    with_contact = tmp_path / "facilities.csv"
+    with_contact.write_text(
+        "id,name,phone,website,address_line,city,district,state,postal_code,country\n"
+        "1,North,+49 30 1,https://n.example,Hauptstr. 1,Berlin,Mitte,BE,10117,DE\n"
+    )
+    without = tmp_path / "later" / "facilities.csv"
+    without.parent.mkdir()
+    without.write_text("id,name\n1,North\n")
+    columns = [facilities.c[name] for name, _ in CONTACT_COLUMNS]
+
+    first = import_(database, with_contact)
+    with database.engine.connect() as connection:
+        imported = connection.execute(select(*columns)).one()
+    second = import_(database, without)
+    with database.engine.connect() as connection:
+        cleared = connection.execute(select(*columns)).one()
+
+    assert first.exit_code == 0, first.stderr
+    assert tuple(imported) == (
+        "+49 30 1", "https://n.example", "Hauptstr. 1", "Berlin", "Mitte", "BE", "10117", "DE"
+    )  # fmt: skip
+    assert second.exit_code == 0, second.stderr
+    assert tuple(cleared) == (None,) * 8

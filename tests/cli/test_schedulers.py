@@ -92,6 +92,7 @@ def test_every_scheduler_runs_every_task_at_the_same_utc_times() -> None:
         "holidays": "*-*-01 02:00:00 UTC",
         "check": "*-*-* *:30:00 UTC",
         "dashboard": "*-*-* *:00/5:00 UTC",
+        "publish": "*-*-* *:01/5:00 UTC",
     }
     assert set(cluster) == {"generate", "release", "prune", "holidays", "check"}
     for task in TASKS:
@@ -149,6 +150,7 @@ def test_services_are_hardened_and_run_this_installation() -> None:
         assert service["ProtectSystem"] == "strict"
         commands = exec_starts(lines[f"slotgen-{task.name}.service"])
         page = ["/var/www/slotgen/index.html"] * task.writes_page
+        page += ["/var/www/slotgen/fhir"] * task.writes_feed
         assert [command[1:] for command in commands] == [
             [*task.args, *page],
             *([list(task.then)] if task.then else []),
@@ -180,6 +182,8 @@ def test_the_embedded_database_folder_alone_is_writable_by_default() -> None:
         expected = [f"-{HOME / '.config' / 'slotgen'}"]
         if task.writes_page:
             expected.append("-/var/www/slotgen")
+        if task.writes_feed:
+            expected.append("-/var/www/slotgen/fhir")
         assert writable(found[f"slotgen-{task.name}.service"]) == expected, task.name
 
 

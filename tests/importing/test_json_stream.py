@@ -87,6 +87,8 @@ def _reference_lines(text: str) -> dict[str, list[tuple[int, dict[str, int]]]]:
             stack.append(char)
         elif char in "}]":
             stack.pop()
+            if len(stack) == 2:
+                row = None  # the row closed: a later nested object's keys are not its own
         if char != '"':
             last_string = None if char not in " \t\r\n:" else last_string
         position += 1

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from slotgen.importing.checks import check_rows, ordered
-from slotgen.importing.columns import COLUMNS, TABLE_NAMES, TABLES, weekday
+from slotgen.importing.columns import COLUMNS, CONTACT_COLUMNS, TABLE_NAMES, TABLES, weekday
 from slotgen.importing.formats import parse_csv, parse_file, parse_json, parse_toml
 from slotgen.importing.rows import Checked, CleanRow, Parsed, Problem, SourceRow, Where
 
@@ -155,11 +155,13 @@ def test_toml_reads_facilities_doctors_and_short_named_rules_as_their_tables() -
 def test_toml_rows_check_into_typed_values_with_toml_dates_and_times() -> None:
     facility, doctor, rule = clean_rows(parse_toml("clinic.toml", CLINIC_TOML))
 
+    contact = dict.fromkeys((name for name, _ in CONTACT_COLUMNS), None)
     assert facility.values == {
         "name": "Berlin Mitte",
         "timezone": "Europe/Berlin",
         "holiday_country": None,
         "holiday_subdivision": None,
+        **contact,
     }
     assert doctor.id == 10
     assert doctor.values == {"name": "Dr. Weber"}
