@@ -10,7 +10,7 @@ other's rows and never release a row twice.
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, and_, func, select, update
+from sqlalchemy import CTE, Connection, Select, Subquery, and_, func, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from slotgen.db.schema import availability_slots as slots
@@ -38,18 +38,23 @@ def expired_ids(now: datetime, limit: int) -> Select[tuple[int]]:
 def release_batch(connection: Connection, now: datetime, limit: int) -> int:
     """Open at most `limit` reservations that expired before `now`; returns how many."""
     reopen = update(slots).values(status=OPEN, reserved_until=None, updated_at=now)
-    if connection.dialect.name == "postgresql":
-        # One statement. The batch is a MATERIALIZED CTE, so it is chosen and locked once;
-        # as a plain subquery under IN (...) PostgreSQL may run it again and pick more.
+    backend = connection.dialect.name
+    if backend == "sqlite":
+        # One writer at a time and no row locks: choose, then write.
+        ids = connection.scalars(expired_ids(now, limit)).all()
+        if not ids:
+            return 0
+        return int(connection.execute(reopen.where(slots.c.id.in_(ids), _expired(now))).rowcount)
+    # One statement, the batch chosen and locked once. As a plain subquery under IN (...)
+    # PostgreSQL may run it again and pick more, so there it is a MATERIALIZED CTE; MariaDB
+    # takes no LIMIT under IN (...) but joins the table it updates to a derived table of
+    # it, which it materialises.
+    batch: CTE | Subquery
+    if backend == "postgresql":
         batch = expired_ids(now, limit).cte("batch").prefix_with("MATERIALIZED")
-        return int(
-            connection.execute(reopen.where(slots.c.id == batch.c.id, _expired(now))).rowcount
-        )
-    # MariaDB refuses a subquery on the table being updated: choose and lock, then write.
-    ids = connection.scalars(expired_ids(now, limit)).all()
-    if not ids:
-        return 0
-    return int(connection.execute(reopen.where(slots.c.id.in_(ids), _expired(now))).rowcount)
+    else:
+        batch = expired_ids(now, limit).subquery("batch")
+    return int(connection.execute(reopen.where(slots.c.id == batch.c.id, _expired(now))).rowcount)
 
 
 def count_expired(connection: Connection, now: datetime) -> int:
