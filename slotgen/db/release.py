@@ -10,7 +10,7 @@ other's rows and never release a row twice.
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, and_, func, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, func, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from slotgen.db.schema import availability_slots as slots
@@ -35,17 +35,40 @@ def expired_ids(now: datetime, limit: int) -> Select[tuple[int]]:
     )
 
 
+RELEASE_ON_MARIADB = text(
+    "UPDATE (SELECT id FROM availability_slots"
+    " WHERE status = :reserved AND reserved_until < :now"
+    " ORDER BY reserved_until LIMIT :limit FOR UPDATE SKIP LOCKED) AS batch"
+    " STRAIGHT_JOIN availability_slots ON availability_slots.id = batch.id"
+    " SET status = :open, reserved_until = NULL, updated_at = :now"
+    " WHERE status = :reserved AND reserved_until < :now"
+).bindparams(
+    bindparam("now", type_=slots.c.updated_at.type),
+    reserved=RESERVED.value,
+    open=OPEN.value,
+)
+"""One statement per batch. MariaDB takes no LIMIT under IN (...) but updates a table
+joined to a derived table of itself, which it materialises: the batch is chosen and locked
+once. Written out because SQLAlchemy names the updated table first, and in a join order
+of MariaDB's choosing (on a small table it reads that table first) the update locks, so
+waits for, every expired reservation it reads, the web app's too; STRAIGHT_JOIN reads the
+locked batch first and touches only its rows."""
+
+
 def release_batch(connection: Connection, now: datetime, limit: int) -> int:
     """Open at most `limit` reservations that expired before `now`; returns how many."""
+    backend = connection.dialect.name
+    if backend in ("mysql", "mariadb"):
+        return int(connection.execute(RELEASE_ON_MARIADB, {"now": now, "limit": limit}).rowcount)
     reopen = update(slots).values(status=OPEN, reserved_until=None, updated_at=now)
-    if connection.dialect.name == "postgresql":
+    if backend == "postgresql":
         # One statement. The batch is a MATERIALIZED CTE, so it is chosen and locked once;
         # as a plain subquery under IN (...) PostgreSQL may run it again and pick more.
         batch = expired_ids(now, limit).cte("batch").prefix_with("MATERIALIZED")
         return int(
             connection.execute(reopen.where(slots.c.id == batch.c.id, _expired(now))).rowcount
         )
-    # MariaDB refuses a subquery on the table being updated: choose and lock, then write.
+    # SQLite has one writer at a time and no row locks: choose, then write.
     ids = connection.scalars(expired_ids(now, limit)).all()
     if not ids:
         return 0

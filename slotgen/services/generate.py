@@ -296,9 +296,10 @@ class _Run:
         report.removed += removed + cleared
         report.taken_meanwhile += len(plan.updates) - updated + len(plan.deletes) - removed
         report.add(plan)
-        verb = "Would create" if report.dry_run else "Created"
-        for rule_id, count in sorted(plan.created_per_rule.items()):
-            log.info("%s %d slots for rule ID %d", verb, count, rule_id)
+        if log.isEnabledFor(logging.DEBUG):  # a line per rule: thousands in a large clinic
+            verb = "Would create" if report.dry_run else "Created"
+            for rule_id, count in sorted(plan.created_per_rule.items()):
+                log.debug("%s %d slots for rule ID %d", verb, count, rule_id)
 
     def _clear_overlaps(self, connection: Connection, plan: ChunkPlan) -> int:
         """The web app took some slots this chunk meant to change: they keep their old

@@ -89,27 +89,41 @@ def release_expired(
     and sessions can disagree about the time zone and the time. A crash between batches
     loses nothing; the next run picks up the rest.
     """
-    batch_size = params.batch_size
     report = ReleaseReport(dry_run=dry_run)
-    with engine.connect() as connection:
-        report.never_expiring = store.count_never_expiring(connection)
-        if dry_run:
+    if dry_run:
+        with engine.connect() as connection:
+            report.never_expiring = store.count_never_expiring(connection)
             report.released = store.count_expired(connection, now)
+    else:
+        _release_in_batches(engine, report, params.batch_size, now, checkpoint)
     if report.never_expiring:
         log.warning(
             "%d reservations have no reserved_until and never expire; "
             "the booking app should always set one",
             report.never_expiring,
         )
-    while not dry_run:
+    log.info("%s", report.summary())
+    return report
+
+
+def _release_in_batches(
+    engine: Engine,
+    report: ReleaseReport,
+    batch_size: int,
+    now: datetime,
+    checkpoint: Checkpoint | None,
+) -> None:
+    while True:
         if checkpoint is not None:
             checkpoint()
         with engine.begin() as connection:
+            if not report.batches:
+                # In the first batch's transaction: a connection and a round trip fewer
+                # than counting on its own, in a run that is often a single batch.
+                report.never_expiring = store.count_never_expiring(connection)
             released = store.release_batch(connection, now, batch_size)
         report.batches += 1
         report.released += released
         log.debug("Batch %d released %d reservations", report.batches, released)
         if released < batch_size:
-            break
-    log.info("%s", report.summary())
-    return report
+            return
