@@ -41,7 +41,13 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
         for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
     }
     assert set(table) == {
+        "start-up: slotgen --help",
+        "start-up: release, nothing to do",
         "fresh generate",
+        "floor into contract + (facility_id, start_at)",
+        "floor into contract + rule_id",
+        "floor into contract + service_id",
+        "floor into contract + all of slotgen's indexes",
         "re-run, nothing to do",
         "daily run (1 new day)",
         "exception added, re-run",
@@ -56,6 +62,10 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
     for cells in table.values():
         assert float(cells[2]) >= 0, cells
     assert table["fresh generate"][5].endswith("x"), "a ratio to the driver's floor"
+    assert "contract table" in table["fresh generate"][8], "the floor is the contract's table"
+    for name in ("start-up: slotgen --help", "start-up: release, nothing to do"):
+        assert table[name][5].endswith("x"), "a ratio to its bare process"
+    assert table["floor into contract + rule_id"][5].endswith("x")
     assert table["fresh generate"][6].endswith("x faster"), "compared with the ORM peer"
     # Doctor 0 works at the first facility, closed on Wednesday 10 March: 32 slots.
     assert "removed 32 open slots" in table["exception added, re-run"][8]
