@@ -253,7 +253,7 @@ def stored_rows(engine: Engine) -> list[tuple[Any, ...]]:
 CONTRACT_TABLE = "contract_slots"
 """The floor's table: the schema contract's slots table and nothing slotgen adds."""
 SLOTGEN_INDEXES = {
-    "(facility_id, start_at)": ("facility_id", "start_at"),
+    "(facility_id, start_at, status)": ("facility_id", "start_at", "status"),
     "rule_id": ("rule_id",),
     "service_id": ("service_id",),
 }

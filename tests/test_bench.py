@@ -44,7 +44,7 @@ def test_benchmark_runs_every_scenario_against_its_floor(database: DatabaseUnder
         "start-up: slotgen --help",
         "start-up: release, nothing to do",
         "fresh generate",
-        "floor into contract + (facility_id, start_at)",
+        "floor into contract + (facility_id, start_at, status)",
         "floor into contract + rule_id",
         "floor into contract + service_id",
         "floor into contract + all of slotgen's indexes",

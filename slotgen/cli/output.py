@@ -5,7 +5,7 @@ the terminal or in cron's mail.
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -46,16 +46,15 @@ def print_json(value: Any) -> None:
     stdout.out(json.dumps(value, sort_keys=True, default=str, indent=2), highlight=False)
 
 
-def print_json_streaming(head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
-    """One JSON object like `print_json`'s, whose `key` holds a list written as it is read.
+def print_json_streaming(
+    key: str, items: Iterable[Any], rest: Callable[[], dict[str, Any]]
+) -> None:
+    """One JSON object like `print_json`'s: `key` holds a list written as it is read, then
+    come the fields `rest` gives once the list is done.
 
     A long list then starts at once and never sits in memory: each item is a line.
     """
-    fields = [
-        f"  {json.dumps(name)}: {json.dumps(head[name], sort_keys=True, default=str)}"
-        for name in sorted(head)
-    ]
-    line("{\n" + "".join(field + ",\n" for field in fields) + f"  {json.dumps(key)}: [")
+    line(f"{{\n  {json.dumps(key)}: [")
     held: str | None = None  # each item waits for the next, to know if a comma follows
     for item in items:
         if held is not None:
@@ -63,7 +62,12 @@ def print_json_streaming(head: dict[str, Any], key: str, items: Iterable[Any]) -
         held = f"    {json.dumps(item, sort_keys=True, default=str)}"
     if held is not None:
         line(held)
-    line("  ]\n}")
+    tail = rest()
+    fields = "".join(
+        f",\n  {json.dumps(name)}: {json.dumps(tail[name], sort_keys=True, default=str)}"
+        for name in sorted(tail)
+    )
+    line(f"  ]{fields}\n}}")
 
 
 def table(title: str | None = None, *, compact: bool = False) -> Table:

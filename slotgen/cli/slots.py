@@ -64,26 +64,22 @@ def slots_command(
             message(f"Warning: {warning}")
         if as_json:
             print_json_streaming(
-                result.summary_json(), "slots", (result.slot_json(slot) for slot in result.slots)
+                "slots", (result.slot_json(slot) for slot in result.slots), result.summary_json
             )
             return
-        if not result.total:
-            message("No slots match.")
-            return
-        _print_slots(result)
-    _print_days(result)
-    if result.listed < result.total:
-        message(
-            f"Listed {result.listed:,} of {result.total:,} slots; raise --limit or narrow "
-            "the range."
-        )
-
-
-def _print_slots(result: "SlotsResult") -> None:
-    """The list, a line per slot as it is read: the first lines show at once, and a list of
-    any length is never held whole to size a table's columns."""
-    if not result.listed:
+        listed = _print_slots(result)
+        total = result.total
+    if not total:
+        message("No slots match.")
         return
+    _print_days(result)
+    if listed < total:
+        message(f"Listed {listed:,} of {total:,} slots; raise --limit or narrow the range.")
+
+
+def _print_slots(result: "SlotsResult") -> int:
+    """The list, a line per slot as it is read: the first lines show at once, and a list of
+    any length is never held whole to size a table's columns. Returns how many it listed."""
     doctor_width, facility_width, service_width = result.name_widths
     id_width = 8
     columns = [
@@ -95,11 +91,13 @@ def _print_slots(result: "SlotsResult") -> None:
         ("service", max(service_width, len("any"))),
         ("status", 0),
     ]
-    line("Slots (local time)")
-    line("  ".join(name.ljust(width) for name, width in columns).rstrip())
-    line("  ".join("─" * max(width, len(name)) for name, width in columns))
     widths = [width for _, width in columns]
+    listed = 0
     for slot in result.slots:
+        if not listed:
+            line("Slots (local time)")
+            line("  ".join(name.ljust(width) for name, width in columns).rstrip())
+            line("  ".join("─" * max(width, len(name)) for name, width in columns))
         shown = result.slot_json(slot)
         cells = (
             str(slot.id),
@@ -111,7 +109,10 @@ def _print_slots(result: "SlotsResult") -> None:
             slot.status,
         )
         line("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)))
-    line("")
+        listed += 1
+    if listed:
+        line("")
+    return listed
 
 
 def _print_days(result: "SlotsResult") -> None:

@@ -196,7 +196,9 @@ availability_slots = Table(
     *_timestamps(),
     UniqueConstraint("doctor_id", "start_at"),
     Index(None, "status", "reserved_until"),
-    Index(None, "facility_id", "start_at"),
+    # A facility's slots in time order (slots, exception previews, publish, the dashboard),
+    # with the status, so counts by day and status read the index alone.
+    Index(None, "facility_id", "start_at", "status"),
 )
 
 job_runs = Table(

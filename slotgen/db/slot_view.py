@@ -92,8 +92,8 @@ def iter_slots(
 ) -> Iterator[ListedSlot]:
     """The first `limit` slots in time order, with doctor, facility and service names.
 
-    Each facility's own first `limit` rows come from the `(facility_id, start_at)` index,
-    which stops at the limit, and the union of those short lists is ordered and cut again;
+    Each facility's own first `limit` rows come from its `(facility_id, start_at, ...)`
+    index, which stops at the limit, and the union of those short lists is cut again;
     one ordered scan of every facility's range would read and sort every matching row
     before the first one could be shown. Rows are streamed, so memory does not grow with
     the limit.

@@ -1,9 +1,10 @@
 """`slots`: the bookable slots as the clinic sees them, in each facility's local time."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,18 +82,23 @@ class DayCount:
 
 @dataclass(frozen=True)
 class SlotsResult:
-    """The day counts, known before the first slot is read, and the slots as a stream.
+    """The slots as a stream, then the day counts, read when first asked for.
 
-    `slots` reads from an open connection: iterate it inside `view_slots`'s block.
+    Both read from an open connection: use them inside `view_slots`'s block. The list
+    comes first so its first rows show at once; the counts of a long range take longer.
     """
 
     slots: Iterator[ListedSlot]
-    days: list[DayCount]
     ranges: list[FacilityRange]
     limit: int
     warnings: list[str]
     name_widths: tuple[int, int, int]
     """The longest doctor, facility and service name, to align a streamed list."""
+    count_days: Callable[[], list[DayCount]]
+
+    @cached_property
+    def days(self) -> list[DayCount]:
+        return self.count_days()
 
     @property
     def total(self) -> int:
@@ -126,7 +132,7 @@ class SlotsResult:
         }
 
     def summary_json(self) -> dict[str, Any]:
-        """Everything but the slots, which a caller streams after it."""
+        """Everything but the slots, which a caller streams before it."""
         return {
             "days": [day.json() for day in self.days],
             "total": self.total,
@@ -155,11 +161,11 @@ def _zone_or_utc(name: str, facility_id: int, warnings: list[str]) -> ZoneInfo:
 
 @contextmanager
 def view_slots(database: Database, request: SlotsRequest, now: datetime) -> Iterator[SlotsResult]:
-    """Per local day counts of every match, then the first `limit` slots in time order.
+    """The first `limit` slots in time order, then per local day counts of every match.
 
-    The counts come first because they are a grouped query that is quick on any size of
-    table; the slots follow as a stream from the same connection, so the first rows show
-    at once and a long list never sits in memory.
+    The slots stream from an index that stops at the limit, so the first rows show at once
+    and a long list never sits in memory; the counts, a grouped query over the whole range,
+    are read from the same connection when asked for.
     """
     first_text = request.on_date if request.on_date is not None else request.from_date
     last_text = request.on_date if request.on_date is not None else request.to_date
@@ -179,22 +185,27 @@ def view_slots(database: Database, request: SlotsRequest, now: datetime) -> Iter
             except ValueError as exc:
                 raise BadInput(str(exc)) from None
             ranges.append(FacilityRange(facility_id, zone, window.first_day, window.last_day))
-        counts = store.day_counts(connection, ranges, request.doctor_ids, statuses)
         zone_of = {scope.facility_id: scope.zone.key for scope in ranges}
-        days = [
-            DayCount(
-                day,
-                facility_id,
-                known[facility_id].name,
-                zone_of[facility_id],
-                {bucket: counts[facility_id, day, bucket] for bucket in SLOT_BUCKETS},
-            )
-            for day, facility_id in sorted({(day, facility_id) for facility_id, day, _ in counts})
-        ]
-        total = sum(counts.values())
-        slots = store.iter_slots(
-            connection, ranges, request.doctor_ids, statuses, min(request.limit, total)
-        )
+
+        def count_days() -> list[DayCount]:
+            counts = store.day_counts(connection, ranges, request.doctor_ids, statuses)
+            return [
+                DayCount(
+                    day,
+                    facility_id,
+                    known[facility_id].name,
+                    zone_of[facility_id],
+                    {bucket: counts[facility_id, day, bucket] for bucket in SLOT_BUCKETS},
+                )
+                for day, facility_id in sorted({(day, fid) for fid, day, _ in counts})
+            ]
+
+        slots = store.iter_slots(connection, ranges, request.doctor_ids, statuses, request.limit)
         yield SlotsResult(
-            slots, days, ranges, request.limit, warnings, store.longest_names(connection)
+            slots,
+            ranges,
+            request.limit,
+            warnings,
+            store.longest_names(connection),
+            count_days,
         )
