@@ -5,18 +5,28 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from slotgen.errors import BadInput, first_line
 
 SQLITE_CACHE_KIB = 65_536
-"""SQLite's page cache per connection (its default is 2 MiB). A fresh generate of a large
-clinic inserts in doctor order, which touches the pages of the indexes that start with
-the facility or the status all over; with the default they are read back from the file
-again and again. Pages are allocated only as they are used: a small database costs no
-more, and a large one up to this much (W: 146 MB peak instead of 83 MB)."""
+"""SQLite's page cache for generate's connections (its default is 2 MiB). A fresh generate
+of a large clinic inserts in doctor order, which touches the pages of the indexes that
+start with the facility or the status all over; with the default they are read back from
+the file again and again. Pages are allocated only as they are used: a small database
+costs no more, a large one up to this much (W: 146 MB peak instead of 83 MB). Other
+commands keep SQLite's default, so an import's memory follows its file."""
+
+
+def size_cache_for_bulk_writes(connection: Connection) -> None:
+    """Give this connection `SQLITE_CACHE_KIB` of page cache (SQLite only; the servers size
+    their own caches)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+
+
 SQLITE_BUSY_TIMEOUT_MS = 300_000
 """How long a SQLite writer waits for another: longer than any one slotgen transaction, on
 a machine busy enough to make a chunk that takes a second take a minute. Waiting is safe;
@@ -153,7 +163,6 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

@@ -29,6 +29,7 @@ from slotgen.db import lookup
 from slotgen.db import slots as store
 from slotgen.db.bulk import insert_slots, is_deadlock
 from slotgen.db.database import Database
+from slotgen.db.engine import size_cache_for_bulk_writes
 from slotgen.errors import BadInput
 from slotgen.services.common import require_known
 from slotgen.services.jobs import JobResult, perform
@@ -280,6 +281,7 @@ class _Run:
         report, prepared = self.report, self.prepared
         cleared = 0
         with self.engine.connect() if report.dry_run else self.engine.begin() as connection:
+            size_cache_for_bulk_writes(connection)
             rules = store.rules_of(connection, doctor_ids)
             existing = store.existing_slots(connection, doctor_ids, prepared.since, prepared.until)
             plan = plan_chunk(rules, prepared.exceptions, existing, prepared.windows, self.now)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from slotgen.core.model import PlannedSlot
 from slotgen.db import migrate
 from slotgen.db.bulk import insert_slots
-from slotgen.db.engine import SQLITE_CACHE_KIB, open_engine
+from slotgen.db.engine import SQLITE_CACHE_KIB, open_engine, size_cache_for_bulk_writes
 from slotgen.db.schema import availability_rules, availability_slots, doctors, facilities
 from slotgen.db.types import sqlite_instant
 
@@ -36,7 +36,9 @@ def test_file_is_private_and_uses_wal_foreign_keys_busy_timeout_and_a_large_cach
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) >= 10_000
-            # negative: KiB, not pages; the bulk work's page cache, not SQLite's 2 MiB
+            # negative: KiB, not pages. SQLite's own 2 MiB, until generate asks for more
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+            size_cache_for_bulk_writes(connection)
             assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
             assert SQLITE_CACHE_KIB >= 32 * 1024
     finally:
