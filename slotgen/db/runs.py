@@ -14,11 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from slotgen.db.history import record_of, taken_up
 from slotgen.db.schema import job_runs
 from slotgen.monitoring.records import RunRecord
 from slotgen.vocabulary import RunStatus
+
+FINISH_TRIES = 3
+"""Writes of a run's outcome on a fresh connection after a lost one."""
 
 runs = job_runs.c
 
@@ -146,22 +150,33 @@ def finish(
     details: str | None = None,
 ) -> bool:
     """Record how the run ended; False, writing nothing, when the row is no longer
-    `running`: another run's verdict (abandoned) is never overwritten."""
-    with engine.begin() as connection:
-        result = connection.execute(
-            update(job_runs)
-            .where(runs.id == run_id, runs.status == RunStatus.RUNNING)
-            .values(
-                status=status,
-                finished_at=now,
-                heartbeat_at=now,
-                updated_at=now,
-                stats=None if stats is None else dict(stats),
-                error=error,
-                details=details,
-            )
+    `running`: another run's verdict (abandoned) is never overwritten.
+
+    A run often fails because its connections were cut (a failover, a killed session); the
+    pool then holds dead connections, and the outcome is written on a fresh one, a few
+    times if need be, so that the record says `failed` rather than `running`.
+    """
+    statement = (
+        update(job_runs)
+        .where(runs.id == run_id, runs.status == RunStatus.RUNNING)
+        .values(
+            status=status,
+            finished_at=now,
+            heartbeat_at=now,
+            updated_at=now,
+            stats=None if stats is None else dict(stats),
+            error=error,
+            details=details,
         )
-        return bool(result.rowcount)
+    )
+    for attempt in range(1, FINISH_TRIES + 1):
+        try:
+            with engine.begin() as connection:
+                return bool(connection.execute(statement).rowcount)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or attempt == FINISH_TRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 def find(engine: Engine, run_id: int) -> RunRecord | None:
