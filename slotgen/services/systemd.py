@@ -132,6 +132,7 @@ def _service(task: Task, executable: Path, request: SystemdRequest, sqlite: Path
         metrics = ["--metrics-file", str(request.metrics_file.absolute())]
         if task.job is not None:
             args += metrics
+        if task.job is not None or task.then_job is not None:
             writable.append(request.metrics_file.absolute().parent)
     commands = [args]
     if task.then:  # Type=oneshot runs its ExecStart= lines in turn and stops at a failure
