@@ -9,10 +9,12 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from heapq import merge
+from itertools import islice
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, or_, select, type_coerce, union_all
+from sqlalchemy import Connection, Select, and_, func, select, type_coerce, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import NullType
 
@@ -22,6 +24,8 @@ from slotgen.db.schema import availability_slots, doctors, facilities, services
 from slotgen.vocabulary import slot_bucket
 
 STREAM_ROWS = 5000
+SQLITE_COMPOUND_TERMS = 250
+"""Facility lists per UNION ALL on SQLite, whose compound SELECT stops at 500 terms."""
 
 
 class ListedSlot(NamedTuple):
@@ -60,27 +64,35 @@ class FacilityRange:
         ]
 
 
-def _where(
-    ranges: Sequence[FacilityRange], doctor_ids: Collection[int], statuses: Collection[str]
-) -> ColumnElement[bool]:
-    s = availability_slots.c
+def _spans(ranges: Sequence[FacilityRange]) -> dict[tuple[datetime, datetime], list[int]]:
+    """The facilities that share one UTC window (the same zone, the same days), by window."""
     spans: dict[tuple[datetime, datetime], list[int]] = {}
     for scope in ranges:
         edges = scope.boundaries()
         spans.setdefault((edges[0], edges[-1]), []).append(scope.facility_id)
-    clauses: list[ColumnElement[bool]] = [
-        or_(
-            *(
-                and_(s.facility_id.in_(ids), s.start_at >= lo, s.start_at < hi)
-                for (lo, hi), ids in spans.items()
-            )
-        )
-    ]
+    return spans
+
+
+def _where(
+    facility_ids: Collection[int],
+    window: tuple[datetime, datetime],
+    doctor_ids: Collection[int],
+    statuses: Collection[str],
+) -> ColumnElement[bool]:
+    """One window of facilities: a single range of the `(facility_id, start_at, status)`
+    index per facility, which an OR of windows would turn into a sort of every match."""
+    s = availability_slots.c
+    clauses = [s.facility_id.in_(facility_ids), s.start_at >= window[0], s.start_at < window[1]]
     if doctor_ids:
         clauses.append(s.doctor_id.in_(doctor_ids))
     if statuses:
         clauses.append(s.status.in_(statuses))
     return and_(*clauses)
+
+
+def _compound_terms(connection: Connection, count: int) -> int:
+    """How many SELECTs one UNION ALL may join: SQLite refuses more than 500."""
+    return SQLITE_COMPOUND_TERMS if connection.dialect.name == "sqlite" else max(count, 1)
 
 
 def iter_slots(
@@ -96,7 +108,8 @@ def iter_slots(
     index, which stops at the limit, and the union of those short lists is cut again;
     one ordered scan of every facility's range would read and sort every matching row
     before the first one could be shown. Rows are streamed, so memory does not grow with
-    the limit.
+    the limit. Where the database caps a union's terms, the unions' streams are merged
+    here, in the same order.
     """
     if not ranges or limit <= 0:
         return
@@ -112,14 +125,38 @@ def iter_slots(
             s.end_at,
             s.status,
         )
-        .where(_where([scope], doctor_ids, statuses))
+        .where(_where([scope.facility_id], _window(scope), doctor_ids, statuses))
         .order_by(s.start_at, s.doctor_id, s.id)
         .limit(limit)
         .subquery()
         .select()
         for scope in ranges
     ]
-    listed = (union_all(*per_facility) if len(per_facility) > 1 else per_facility[0]).subquery()
+    terms = _compound_terms(connection, len(per_facility))
+    streams = [
+        _listed_with_names(connection, per_facility[first : first + terms], limit)
+        for first in range(0, len(per_facility), terms)
+    ]
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    yield from islice(merge(*streams, key=_listing_order), limit)
+
+
+def _listing_order(slot: ListedSlot) -> tuple[datetime, int, int]:
+    return slot.start_at, slot.doctor_id, slot.id
+
+
+def _window(scope: FacilityRange) -> tuple[datetime, datetime]:
+    edges = scope.boundaries()
+    return edges[0], edges[-1]
+
+
+def _listed_with_names(
+    connection: Connection, lists: Sequence[Select[Any]], limit: int
+) -> Iterator[ListedSlot]:
+    """The union of some facilities' short lists, in listing order, with names."""
+    listed = (union_all(*lists) if len(lists) > 1 else lists[0]).subquery()
     query = (
         select(
             listed.c.id,
@@ -165,7 +202,8 @@ def day_counts(
     A local day is not a fixed stretch of UTC (23 or 25 hours on DST nights, offsets of
     :30 and :45), so SQL cannot group by it portably. It can group by the instant: the
     doctors of a facility share their start times, so a week of a large clinic is a few
-    thousand groups, each placed by bisecting its facility's local midnights.
+    thousand groups, each placed by bisecting its facility's local midnights. A query per
+    window of facilities keeps each one an index range that SQL groups as it reads.
     """
     counts: Counter[tuple[int, date, str]] = Counter()
     if not ranges:
@@ -173,14 +211,15 @@ def day_counts(
     s = availability_slots.c
     edges = {scope.facility_id: (scope.first_day, scope.boundaries()) for scope in ranges}
     start = type_coerce(s.start_at, NullType())
-    query = (
-        select(s.facility_id, start, s.status, func.count())
-        .where(_where(ranges, doctor_ids, statuses))
-        .group_by(s.facility_id, s.start_at, s.status)
-    )
     read = instant_reader(connection)
-    for facility_id, raw_start, status, number in connection.execute(query):
-        first_day, midnights = edges[facility_id]
-        index = bisect_right(midnights, read(raw_start)) - 1
-        counts[facility_id, first_day + timedelta(days=index), slot_bucket(status)] += number
+    for window, facility_ids in _spans(ranges).items():
+        query = (
+            select(s.facility_id, start, s.status, func.count())
+            .where(_where(facility_ids, window, doctor_ids, statuses))
+            .group_by(s.facility_id, s.start_at, s.status)
+        )
+        for facility_id, raw_start, status, number in connection.execute(query):
+            first_day, midnights = edges[facility_id]
+            index = bisect_right(midnights, read(raw_start)) - 1
+            counts[facility_id, first_day + timedelta(days=index), slot_bucket(status)] += number
     return counts

@@ -6,9 +6,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
-from slotgen.db.schema import availability_slots
+from slotgen.db.schema import availability_slots, doctors, facilities
 from tests.conftest import DatabaseUnderTest
 from tests.factories import add_doctor, add_facility, add_rule, utc
 from tests.helpers import CliResult, run_cli
@@ -268,3 +268,53 @@ def test_a_short_list_is_the_earliest_slots_of_all_facilities_in_real_time(
     listed = cli(database, "slots", *window, "--limit", "5")
     rows = [row for row in listed.stdout.splitlines() if row[:1].isdigit()]
     assert [int(row.split()[0]) for row in rows] == [slot["id"] for slot in order[:5]]
+
+
+def test_hundreds_of_facilities_list_and_count_like_a_few(database: DatabaseUnderTest) -> None:
+    """A regional network of 520 facilities in four zones: more facility lists than SQLite
+    joins in one UNION ALL. The short list is still the earliest slots of all, in real time,
+    and the day counts still cover every slot on its facility's local date."""
+    zones = ("UTC", "Asia/Kathmandu", "America/New_York", "Australia/Lord_Howe")
+    first = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    with database.engine.begin() as connection:
+        connection.execute(
+            insert(facilities),
+            [{"id": n, "name": f"Site {n}", "timezone": zones[n % 4]} for n in range(1, 521)],
+        )
+        connection.execute(insert(doctors), [{"id": n, "name": f"Dr. {n}"} for n in range(1, 521)])
+        connection.execute(
+            insert(availability_slots),
+            [
+                {
+                    "facility_id": n,
+                    "doctor_id": n,
+                    "start_at": first + timedelta(minutes=(n * 37 + 60 * hour) % 720),
+                    "end_at": first + timedelta(minutes=(n * 37 + 60 * hour) % 720 + 30),
+                }
+                for n in range(1, 521)
+                for hour in (0, 5)
+            ],
+        )
+    window = ("--from", "2027-03-01", "--to", "2027-03-02")
+    every = slots_json(database, *window, "--limit", "5000")
+    assert every["total"] == len(every["slots"]) == 1040
+    order = sorted(
+        every["slots"], key=lambda slot: (slot["start_at"], slot["doctor_id"], slot["id"])
+    )
+    assert every["slots"] == order
+    short = slots_json(database, *window, "--limit", "9")
+    assert short["slots"] == order[:9]
+    assert short["total"] == 1040
+
+    local_days: dict[tuple[int, str], int] = {}
+    for slot in order:
+        key = (slot["facility_id"], slot["start_local"][:10])
+        local_days[key] = local_days.get(key, 0) + 1
+    assert {(day["facility_id"], day["date"]): day["total"] for day in every["days"]} == local_days
+    assert {day for _, day in local_days} == {"2027-03-01", "2027-03-02"}  # Lord Howe, +11
+
+    listed = cli(database, "slots", *window, "--limit", "4")
+    assert listed.exit_code == 0, listed.stderr
+    rows = [row for row in listed.stdout.splitlines() if row[:1].isdigit()]
+    assert [int(row.split()[0]) for row in rows] == [slot["id"] for slot in order[:4]]
+    assert "Listed 4 of 1,040 slots" in listed.stderr
