@@ -167,6 +167,6 @@ def future_slots_between(
     )
     if doctor_id is not None:
         query = query.where(s.doctor_id == doctor_id)
-    result = connection.execution_options(yield_per=STREAM_ROWS).execute(query)
+    result = connection.execute(query.execution_options(yield_per=STREAM_ROWS))
     for row in result:
         yield TouchedSlot(*row)

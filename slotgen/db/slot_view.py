@@ -14,7 +14,16 @@ from itertools import islice
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Select, and_, func, select, type_coerce, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Select,
+    and_,
+    func,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import NullType
 
@@ -90,11 +99,6 @@ def _where(
     return and_(*clauses)
 
 
-def _compound_terms(connection: Connection, count: int) -> int:
-    """How many SELECTs one UNION ALL may join: SQLite refuses more than 500."""
-    return SQLITE_COMPOUND_TERMS if connection.dialect.name == "sqlite" else max(count, 1)
-
-
 def iter_slots(
     connection: Connection,
     ranges: Sequence[FacilityRange],
@@ -104,17 +108,39 @@ def iter_slots(
 ) -> Iterator[ListedSlot]:
     """The first `limit` slots in time order, with doctor, facility and service names.
 
-    Each facility's own first `limit` rows come from its `(facility_id, start_at, ...)`
-    index, which stops at the limit, and the union of those short lists is cut again;
-    one ordered scan of every facility's range would read and sort every matching row
-    before the first one could be shown. Rows are streamed, so memory does not grow with
-    the limit. Where the database caps a union's terms, the unions' streams are merged
-    here, in the same order.
+    Every facility's slots come from its `(facility_id, start_at, ...)` index in time
+    order; one ordered scan of all facilities' ranges at once would read and sort every
+    matching row before the first could be shown. Rows are streamed, so memory does not
+    grow with the limit.
     """
     if not ranges or limit <= 0:
         return
+    arms = [_where([scope.facility_id], _window(scope), doctor_ids, statuses) for scope in ranges]
+    if connection.dialect.name != "sqlite":
+        yield from _stream(connection, _cut_then_sorted(arms, limit))
+        return
+    streams = [
+        _stream(connection, _merged(arms[first : first + SQLITE_COMPOUND_TERMS], limit))
+        for first in range(0, len(arms), SQLITE_COMPOUND_TERMS)
+    ]
+    yield from streams[0] if len(streams) == 1 else islice(merge(*streams, key=_order), limit)
+
+
+def _merged(arms: Sequence[ColumnElement[bool]], limit: int) -> CompoundSelect[Any] | Select[Any]:
+    """SQLite merges a UNION ALL whose arms each come in the compound's order, reading
+    each facility's index as it goes and stopping at the limit, so the first rows show
+    at once whatever the limit."""
+    union = union_all(*(_named(arm) for arm in arms)) if len(arms) > 1 else _named(arms[0])
+    listed = union.selected_columns
+    return union.order_by(listed.start_at, listed.doctor_id, listed.id).limit(limit)
+
+
+def _cut_then_sorted(arms: Sequence[ColumnElement[bool]], limit: int) -> Select[Any]:
+    """PostgreSQL and MariaDB would sort every arm's rows for a union's order: each
+    facility's list is cut at the limit from its index first, and only the short lists
+    are sorted, then named."""
     s = availability_slots.c
-    per_facility = [
+    cut = [
         select(
             s.id,
             s.facility_id,
@@ -125,39 +151,15 @@ def iter_slots(
             s.end_at,
             s.status,
         )
-        .where(_where([scope.facility_id], _window(scope), doctor_ids, statuses))
+        .where(arm)
         .order_by(s.start_at, s.doctor_id, s.id)
         .limit(limit)
         .subquery()
         .select()
-        for scope in ranges
+        for arm in arms
     ]
-    terms = _compound_terms(connection, len(per_facility))
-    streams = [
-        _listed_with_names(connection, per_facility[first : first + terms], limit)
-        for first in range(0, len(per_facility), terms)
-    ]
-    if len(streams) == 1:
-        yield from streams[0]
-        return
-    yield from islice(merge(*streams, key=_listing_order), limit)
-
-
-def _listing_order(slot: ListedSlot) -> tuple[datetime, int, int]:
-    return slot.start_at, slot.doctor_id, slot.id
-
-
-def _window(scope: FacilityRange) -> tuple[datetime, datetime]:
-    edges = scope.boundaries()
-    return edges[0], edges[-1]
-
-
-def _listed_with_names(
-    connection: Connection, lists: Sequence[Select[Any]], limit: int
-) -> Iterator[ListedSlot]:
-    """The union of some facilities' short lists, in listing order, with names."""
-    listed = (union_all(*lists) if len(lists) > 1 else lists[0]).subquery()
-    query = (
+    listed = (union_all(*cut) if len(cut) > 1 else cut[0]).subquery()
+    return (
         select(
             listed.c.id,
             listed.c.facility_id,
@@ -177,9 +179,49 @@ def _listed_with_names(
         .order_by(listed.c.start_at, listed.c.doctor_id, listed.c.id)
         .limit(limit)
     )
-    result = connection.execution_options(yield_per=STREAM_ROWS).execute(query)
+
+
+def _named(arm: ColumnElement[bool]) -> Select[Any]:
+    """One facility's slots with the names shown beside them; every column is named, as
+    SQLite matches a compound's ORDER BY to the names (`id` alone would be ambiguous)."""
+    s = availability_slots.c
+    return (
+        select(
+            s.id.label("id"),
+            s.facility_id.label("facility_id"),
+            facilities.c.name.label("facility"),
+            s.doctor_id.label("doctor_id"),
+            doctors.c.name.label("doctor"),
+            s.service_id.label("service_id"),
+            services.c.name.label("service"),
+            s.rule_id.label("rule_id"),
+            s.start_at.label("start_at"),
+            s.end_at.label("end_at"),
+            s.status.label("status"),
+        )
+        .join(facilities, facilities.c.id == s.facility_id)
+        .join(doctors, doctors.c.id == s.doctor_id)
+        .outerjoin(services, services.c.id == s.service_id)
+        .where(arm)
+    )
+
+
+def _stream(
+    connection: Connection, query: CompoundSelect[Any] | Select[Any]
+) -> Iterator[ListedSlot]:
+    result = connection.execute(query.execution_options(yield_per=STREAM_ROWS))
     for row in result:
         yield ListedSlot(*row)
+
+
+def _order(slot: ListedSlot) -> tuple[datetime, int, int]:
+    """The listing's order, for merging streams as the database orders each."""
+    return slot.start_at, slot.doctor_id, slot.id
+
+
+def _window(scope: FacilityRange) -> tuple[datetime, datetime]:
+    edges = scope.boundaries()
+    return edges[0], edges[-1]
 
 
 def longest_names(connection: Connection) -> tuple[int, int, int]:
