@@ -181,12 +181,18 @@ class ErrorBoundary(TyperGroup):
 
 
 def _no_metavar_for_help(command: Any) -> None:
-    """`-h/--help` is a flag: like every other flag here it shows no `<bool>` in help."""
-    help_option = command.get_help_option(typer.Context(command))
+    """`-h/--help` is a flag: like every other flag here it shows no `<bool>` in help.
+
+    The command keeps the help option it makes first, so the context it is made in must
+    name both spellings, as every context of this app does."""
+    help_option = command.get_help_option(typer.Context(command, help_option_names=HELP_OPTIONS))
     if help_option is not None:
         help_option.metavar = ""
     for sub in getattr(command, "commands", {}).values():
         _no_metavar_for_help(sub)
+
+
+HELP_OPTIONS = ["-h", "--help"]
 
 
 def _usage_error(exc: typer.TyperException) -> None:
@@ -205,7 +211,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
 app.add_typer(db.app, name="db")
 app.command("generate")(generate.generate_command)

@@ -6,11 +6,13 @@ import re
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from sqlalchemy import text
 
-from slotgen.cli.app import normalize_argv
+from slotgen.cli.app import app, normalize_argv
 from slotgen.db import migrate
 from tests.conftest import DatabaseUnderTest
 from tests.factories import add_run
@@ -71,6 +73,24 @@ def test_help_shows_no_type_for_flags_and_a_plain_id_for_ids() -> None:
         assert "<bool>" not in shown, args
     assert "ID" in run_cli("retry", "--help").stdout
     assert re.search(r"--facility\s+ID\s", run_cli("generate", "--help").stdout)
+
+
+def _command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [path]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+def test_the_h_that_a_usage_error_points_to_shows_the_help_of_every_command() -> None:
+    paths = _command_paths(typer.main.get_command(app))
+    assert ("rules", "list") in paths
+    assert ("generate",) in paths
+    for path in paths:
+        short, long = run_cli(*path, "-h"), run_cli(*path, "--help")
+        assert short.exit_code == 0, (path, short.stderr)
+        assert short.stdout == long.stdout, path
+        assert f"Usage: slotgen {' '.join(path)}".rstrip() in short.stdout, path
 
 
 @pytest.mark.parametrize(
