@@ -112,8 +112,13 @@ def ids(values: list[int] | None) -> tuple[int, ...]:
 
 
 def data_dir() -> Path:
-    """The embedded database's folder: per user, never the current folder (cron runs in $HOME)."""
-    return Path(typer.get_app_dir("slotgen"))
+    """The embedded database's folder: per user, never the current folder (cron runs in $HOME).
+
+    An empty XDG_CONFIG_HOME (an env file's `XDG_CONFIG_HOME=`) means unset, as the XDG
+    spec says; Click would make the folder relative, a different database in every folder.
+    """
+    found = Path(typer.get_app_dir("slotgen"))
+    return found if found.is_absolute() else Path.home() / ".config" / found
 
 
 @contextmanager

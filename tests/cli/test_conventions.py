@@ -139,6 +139,30 @@ def test_folders_and_log_files_are_private_whatever_the_umask(tmp_path: Path) ->
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
 
+def test_an_empty_xdg_config_home_is_read_as_unset_not_as_the_current_folder(
+    tmp_path: Path,
+) -> None:
+    """The embedded database must be the same file from every folder: an env file's empty
+    XDG_CONFIG_HOME= must not put it in the folder the job happens to start in."""
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    env = cron_environment(HOME=str(home), XDG_CONFIG_HOME="")
+    shown = subprocess.run(
+        [INSTALLED, "db", "info"],
+        env=env,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert shown.returncode == 0, shown.stderr
+    assert str(home / ".config" / "slotgen" / "slotgen.db") in shown.stdout
+    assert (home / ".config" / "slotgen" / "slotgen.db").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_a_ping_urls_password_is_never_logged(database: DatabaseUnderTest, tmp_path: Path) -> None:
     log = tmp_path / "slotgen.log"
     secret = "Hush-41f7"
