@@ -1,9 +1,11 @@
 """Rows for tests, written with plain Core inserts as the booking app would write them."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 from slotgen.db.schema import (
     availability_exceptions,
@@ -163,3 +165,19 @@ def utc(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
 ) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+@contextmanager
+def doctor_held(engine: Engine, *, last: bool = False) -> Iterator[int | None]:
+    """The first (or last) doctor's row locked, as a long transaction of the web app would
+    lock it: a run's insert for that doctor, whose foreign key must read the row, waits
+    until the block ends. Holding the last doctor keeps a run at work after its first
+    chunks are written, however fast the machine is. Yields the server's id of the
+    holding connection (None on SQLite, which has no row locks)."""
+    with engine.connect() as connection, connection.begin():
+        pick = func.max if last else func.min
+        doctor = connection.scalar(select(pick(doctors.c.id)))
+        connection.execute(select(doctors.c.id).where(doctors.c.id == doctor).with_for_update())
+        own_id = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT connection_id()"}
+        query = own_id.get(engine.dialect.name)
+        yield None if query is None else int(connection.scalar(text(query)) or 0)

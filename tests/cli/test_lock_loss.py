@@ -7,36 +7,24 @@ the job too. Each test holds the run at a known point with a row lock the run's 
 must wait for, so what the test does happens while the run is at work, on any machine.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 
 from slotgen.db.locks import lock_name
-from slotgen.db.schema import doctors, job_runs
+from slotgen.db.schema import job_runs
 from slotgen.errors import ExitCode
 from tests.conftest import DatabaseUnderTest
-from tests.factories import run_rows, slot_keys
+from tests.factories import doctor_held, run_rows, slot_keys
 from tests.helpers import run_installed, start_installed, wait_for
 
 SERVERS = ["postgresql", "mariadb"]
 GENERATE = ("generate", "--start-date", "2027-03-01", "--days", "60", "--json")
 EVERY_SLOT = 120 * 45 * 40
 """busy_clinic over GENERATE's range: 120 doctors, 45 weekdays, 40 slots a day."""
-
-
-@contextmanager
-def doctor_held(database: DatabaseUnderTest) -> Iterator[None]:
-    """Lock the first doctor's row, as a long transaction of the web app would: the run's
-    first insert (whose foreign key must read that row) waits until the block ends."""
-    with database.engine.connect() as connection, connection.begin():
-        first = connection.scalar(select(doctors.c.id).order_by(doctors.c.id).limit(1))
-        connection.execute(select(doctors.c.id).where(doctors.c.id == first).with_for_update())
-        yield
 
 
 def running_row(database: DatabaseUnderTest) -> Any:
@@ -76,7 +64,7 @@ def test_a_run_whose_lock_connection_is_killed_stops_and_the_next_run_finishes(
     busy_clinic: DatabaseUnderTest,
 ) -> None:
     url = busy_clinic.url
-    with doctor_held(busy_clinic):
+    with doctor_held(busy_clinic.engine):
         process = start_installed(*GENERATE, "--database-url", url)
         wait_for(
             lambda: (
@@ -126,7 +114,7 @@ def test_a_run_marked_abandoned_by_another_stops_at_its_next_chunk(
     busy_clinic: DatabaseUnderTest, tmp_path: Path
 ) -> None:
     log = tmp_path / "slotgen.log"
-    with doctor_held(busy_clinic):
+    with doctor_held(busy_clinic.engine):
         process = start_installed(
             "--log-file",
             str(log),

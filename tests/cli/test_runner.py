@@ -6,6 +6,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +28,7 @@ from tests.factories import (
     add_facility,
     add_rule,
     add_slots,
+    doctor_held,
     run_rows,
     slot_keys,
     slots,
@@ -89,12 +91,16 @@ def test_killed_generate_is_abandoned_and_the_next_run_finishes_the_work(
     busy_clinic: DatabaseUnderTest,
 ) -> None:
     database = busy_clinic
-    # The embedded database writes fastest: a year keeps the first run busy when it dies.
+    # On a server the last doctor's row is held, so the run cannot finish before it is
+    # killed; SQLite has no row locks, and a year keeps its first run busy when it dies.
     days = 366 if database.backend == "sqlite" else 60
     args = ("generate", "--start-date", "2027-03-01", "--days", str(days), "--json")
-    process = start(database, *args)
-    wait_for(lambda: any_slot(database))
-    kill(process)
+    with ExitStack() as held:
+        if database.backend != "sqlite":
+            held.enter_context(doctor_held(database.engine, last=True))
+        process = start(database, *args)
+        wait_for(lambda: any_slot(database))
+        kill(process)
     if database.backend == "sqlite":
         time.sleep(LEASE_SECONDS + 0.5)
 
@@ -203,23 +209,27 @@ UNKNOWN_THREAD = 1094
 """MariaDB's error for a KILL of a connection that has already closed."""
 
 
-def kill_connections(database: DatabaseUnderTest) -> int:
-    """Kill every other connection to the test database, as a DBA or a failover would."""
+def kill_connections(database: DatabaseUnderTest, spare: int | None = None) -> int:
+    """Kill every other connection to the test database, as a DBA or a failover would,
+    but the test's own `spare` one."""
     with database.engine.connect() as connection:
         if database.backend == "postgresql":
             return len(
                 connection.execute(
                     text(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND pid <> :spare"
+                    ),
+                    {"spare": spare or 0},
                 ).all()
             )
         ids = connection.scalars(
             text(
                 "SELECT id FROM information_schema.processlist "
-                "WHERE db = database() AND id <> connection_id()"
-            )
+                "WHERE db = database() AND id <> connection_id() AND id <> :spare"
+            ),
+            {"spare": spare or 0},
         ).all()
         killed = 0
         for connection_id in ids:
@@ -233,14 +243,16 @@ def kill_connections(database: DatabaseUnderTest) -> int:
 
 
 def _kill_while_running(database: DatabaseUnderTest, *args: str) -> tuple[int, str, str]:
-    process = start(database, *args)
-    wait_for(lambda: any_slot(database))
-    assert process.poll() is None, "the run ended before its connection could be killed"
-    # A connection killed while idle in the pool is replaced unnoticed (pre-ping); keep
-    # killing until the run loses one in the middle of a transaction.
-    while process.poll() is None and not any(row.status == "failed" for row in runs(database)):
-        kill_connections(database)
-        time.sleep(0.05)
+    # The last doctor's row is held, so the run cannot finish before it loses a connection.
+    with doctor_held(database.engine, last=True) as holder:
+        process = start(database, *args)
+        wait_for(lambda: any_slot(database))
+        assert process.poll() is None, "the run ended before its connection could be killed"
+        # A connection killed while idle in the pool is replaced unnoticed (pre-ping); keep
+        # killing until the run loses one in the middle of a transaction.
+        while process.poll() is None and not any(r.status == "failed" for r in runs(database)):
+            kill_connections(database, spare=holder)
+            time.sleep(0.05)
     out, err = process.communicate(timeout=300)
     return process.returncode, out, err
 

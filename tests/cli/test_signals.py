@@ -8,16 +8,14 @@ once, goes ahead and finishes the work.
 
 import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
-from slotgen.db.schema import availability_slots, doctors
+from slotgen.db.schema import availability_slots
 from tests.conftest import DatabaseUnderTest
-from tests.factories import run_rows, slot_keys
+from tests.factories import doctor_held, run_rows, slot_keys
 from tests.helpers import run_installed, start_installed, wait_for
 
 SERVERS = ["postgresql", "mariadb"]
@@ -66,15 +64,6 @@ def test_a_signal_stops_the_run_after_its_batch_and_the_next_run_finishes(
     assert still_reserved(backlog) == 0
 
 
-@contextmanager
-def doctor_held(database: DatabaseUnderTest) -> Iterator[None]:
-    """The first doctor's row locked: the run's first insert waits for it."""
-    with database.engine.connect() as connection, connection.begin():
-        first = connection.scalar(select(func.min(doctors.c.id)))
-        connection.execute(select(doctors.c.id).where(doctors.c.id == first).with_for_update())
-        yield
-
-
 def waits_for_a_row_lock(database: DatabaseUnderTest) -> bool:
     """Some session is blocked on a row lock: the run is inside its first chunk."""
     with database.engine.connect() as connection:
@@ -101,7 +90,7 @@ def test_a_second_signal_stops_at_once_and_rolls_the_chunk_back(
     busy_clinic: DatabaseUnderTest, tmp_path: Any
 ) -> None:
     log = tmp_path / "slotgen.log"
-    with doctor_held(busy_clinic):
+    with doctor_held(busy_clinic.engine):
         process = start_installed(
             "--log-file",
             str(log),
