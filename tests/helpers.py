@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from typer.testing import CliRunner
 
+from slotgen.cli import output
 from slotgen.cli.app import app
 
 INSTALLED = os.path.join(os.path.dirname(sys.executable), "slotgen")
@@ -23,7 +24,12 @@ class CliResult:
 
 
 def run_cli(*args: str) -> CliResult:
-    """Run `slotgen ARGS` in this process, stdout and stderr kept apart."""
+    """Run `slotgen ARGS` in this process, stdout and stderr kept apart.
+
+    The consoles are made anew, as in a new process: each reads the terminal's width
+    (`COLUMNS`) when it is made."""
+    output.stdout.cache_clear()
+    output.stderr.cache_clear()
     result = CliRunner().invoke(app, list(args), catch_exceptions=False, prog_name="slotgen")
     return CliResult(result.exit_code, result.stdout, result.stderr)
 

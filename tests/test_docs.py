@@ -28,8 +28,9 @@ def commands() -> Iterator[tuple[str, Any]]:
 
     def walk(command: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield path, command
-        for name, sub in sorted(getattr(command, "commands", {}).items()):
-            yield from walk(sub, f"{path} {name}")
+        context = typer.Context(command)
+        for name in sorted(getattr(command, "list_commands", lambda _: [])(context)):
+            yield from walk(command.get_command(context, name), f"{path} {name}")
 
     yield from walk(typer.main.get_command(app), "slotgen")
 

@@ -3,6 +3,7 @@
 import gc
 import logging
 import sys
+from importlib import import_module
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,26 +12,6 @@ import typer
 from typer.core import TyperGroup
 
 from slotgen import __version__
-from slotgen.cli import (
-    check,
-    crontab,
-    dashboard,
-    db,
-    demo,
-    exceptions,
-    facilities,
-    generate,
-    holidays,
-    importer,
-    kubernetes,
-    publish,
-    release,
-    retry,
-    rules,
-    runs,
-    slots,
-    systemd,
-)
 from slotgen.cli.output import message
 from slotgen.errors import ExitCode, SlotgenError, first_line
 from slotgen.logs import LogFormat, configure
@@ -103,6 +84,49 @@ def normalize_argv(args: list[str], leaf_options: frozenset[str]) -> list[str]:
     return [*front, *middle, *back, *rest]
 
 
+COMMANDS: dict[str, str] = {
+    "generate": "slotgen.cli.generate:generate_command",
+    "release": "slotgen.cli.release:release_command",
+    "retry": "slotgen.cli.retry:retry_command",
+    "check": "slotgen.cli.check:check_command",
+    "crontab": "slotgen.cli.crontab:crontab_command",
+    "systemd": "slotgen.cli.systemd:systemd_command",
+    "kubernetes": "slotgen.cli.kubernetes:kubernetes_command",
+    "dashboard": "slotgen.cli.dashboard:dashboard_command",
+    "facilities": "slotgen.cli.facilities:facilities_command",
+    "publish": "slotgen.cli.publish:publish_command",
+    "slots": "slotgen.cli.slots:slots_command",
+    "import": "slotgen.cli.importer:import_command",
+    "demo": "slotgen.cli.demo:demo_command",
+    "db": "slotgen.cli.db:app",
+    "runs": "slotgen.cli.runs:app",
+    "rules": "slotgen.cli.rules:app",
+    "exceptions": "slotgen.cli.exceptions:app",
+    "holidays": "slotgen.cli.holidays:app",
+}
+"""Every command, in the order `--help` lists them, by the module that holds it.
+
+A command's module is imported when that command runs (or `--help` lists them all), as
+Click's lazily loaded subcommands are: `slotgen release` under cron loads one module,
+not eighteen.
+"""
+
+
+def _load(name: str) -> Any:
+    """The Click command of `COMMANDS[name]`: a Typer group, or a function made one."""
+    module, attribute = COMMANDS[name].split(":")
+    found = getattr(import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        command: Any = typer.main.get_group(found)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(found)
+        command = typer.main.get_command(single)
+    command.name = name
+    _no_metavar_for_help(command)
+    return command
+
+
 class ErrorBoundary(TyperGroup):
     """Turns every error into one line on stderr and a documented exit code.
 
@@ -141,6 +165,14 @@ class ErrorBoundary(TyperGroup):
             return code
         sys.exit(code if isinstance(code, int) else 0)
 
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(_load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def _leaf_options(self, argv: list[str]) -> frozenset[str]:
         """The option names of the command `argv` names (its subcommand, for a group)."""
         command: Any = self
@@ -149,7 +181,8 @@ class ErrorBoundary(TyperGroup):
             if _name(token) in ROOT_VALUES | COMMAND_VALUES and "=" not in token:
                 next(tokens, None)
             elif not token.startswith("-"):
-                found = getattr(command, "commands", {}).get(token)
+                lookup = getattr(command, "get_command", None)
+                found = lookup(typer.Context(command), token) if lookup else None
                 if found is None:
                     break
                 command = found
@@ -213,24 +246,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": HELP_OPTIONS},
 )
-app.add_typer(db.app, name="db")
-app.command("generate")(generate.generate_command)
-app.command("release")(release.release_command)
-app.command("retry")(retry.retry_command)
-app.add_typer(runs.app, name="runs")
-app.command("check")(check.check_command)
-app.command("crontab")(crontab.crontab_command)
-app.command("systemd")(systemd.systemd_command)
-app.command("kubernetes")(kubernetes.kubernetes_command)
-app.command("dashboard")(dashboard.dashboard_command)
-app.add_typer(rules.app, name="rules")
-app.add_typer(exceptions.app, name="exceptions")
-app.add_typer(holidays.app, name="holidays")
-app.command("facilities")(facilities.facilities_command)
-app.command("publish")(publish.publish_command)
-app.command("slots")(slots.slots_command)
-app.command("import")(importer.import_command)
-app.command("demo")(demo.demo_command)
 
 
 def _version(value: bool) -> None:

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from slotgen.cli.options import DatabaseUrlOption, database
 from slotgen.cli.output import line, message, stdout, table
@@ -13,6 +12,8 @@ from slotgen.errors import BadInput, ExitCode
 from slotgen.vocabulary import OTHER, SLOT_BUCKETS
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from slotgen.services.demo import FacilityDay
     from slotgen.services.jobs import JobResult
 
@@ -57,7 +58,7 @@ def demo_command(
         )
     if result.released is not None:
         _job(result.released)
-    stdout.print(_slot_table(result.days, SUMMARY_DAYS))
+    stdout().print(_slot_table(result.days, SUMMARY_DAYS))
     if result.runs is not None:
         runs_tables(result.runs)
     if result.released is not None and result.released.exit_code != ExitCode.OK:
@@ -70,7 +71,7 @@ def _job(result: "JobResult[Any]") -> None:
         line(result.report.summary())
 
 
-def _slot_table(days: "tuple[FacilityDay, ...]", per_facility: int) -> Table:
+def _slot_table(days: "tuple[FacilityDay, ...]", per_facility: int) -> "Table":
     """Slots per facility and local day; an other column only when the web app's own
     statuses appear."""
     buckets = [b for b in SLOT_BUCKETS if b != OTHER or any(day.counts[OTHER] for day in days)]

@@ -98,7 +98,7 @@ def add_command(
             local_text(slot.start_at, zone),
             slot.status,
         )
-    stdout.print(taken)
+    stdout().print(taken)
     if len(added.taken) > SHOWN_TAKEN:
         line(f"… and {len(added.taken) - SHOWN_TAKEN:,} more (see --json)")
 
@@ -162,7 +162,7 @@ def list_command(
             exc.reason or "",
             listing.source or "",
         )
-    stdout.print(listed)
+    stdout().print(listed)
 
 
 @app.command("remove")

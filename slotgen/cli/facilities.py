@@ -40,4 +40,4 @@ def facilities_command(
             one.holiday_country or "",
             one.holiday_subdivision or "",
         )
-    stdout.print(listed)
+    stdout().print(listed)

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
 
 from slotgen.cli.options import (
     DEFAULT_TRIGGER,
@@ -95,10 +94,12 @@ def generate_command(
 @contextmanager
 def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on a terminal; nothing at all under cron."""
-    if not enabled or not stdout.is_terminal:
+    if not enabled or not stdout().is_terminal:
         yield None
         return
-    with Progress(console=stderr, transient=True) as bar:
+    from rich.progress import Progress  # a terminal's bar only: cron never loads it
+
+    with Progress(console=stderr(), transient=True) as bar:
         task = bar.add_task("Generating", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -123,7 +124,7 @@ def _print_report(report: "GenerateReport") -> None:
                 _text(conflict.other_rule_id),
                 conflict.detail,
             )
-        stdout.print(conflicts)
+        stdout().print(conflicts)
         if len(report.conflicts) > SHOWN_CONFLICTS:
             line(f"… and {len(report.conflicts) - SHOWN_CONFLICTS:,} more (see --json)")
     if report.problems:
@@ -132,7 +133,7 @@ def _print_report(report: "GenerateReport") -> None:
             problems.add_column(column)
         for problem in report.problems.values():
             problems.add_row(problem.table, str(problem.id), problem.reason)
-        stdout.print(problems)
+        stdout().print(problems)
 
 
 def _text(value: int | None) -> str:

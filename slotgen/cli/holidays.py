@@ -133,7 +133,7 @@ def _print_report(report: "HolidaysReport") -> None:
         for holiday in synced.plan.kept_open:
             changes.add_row(where, str(holiday.day), holiday.name, "kept open", "")
     if changes.row_count:
-        stdout.print(changes)
+        stdout().print(changes)
     to_remove = sum(synced.open_slots_to_remove for synced in report.facilities)
     taken = [(synced, slot) for synced in report.facilities for slot in synced.taken]
     if to_remove or taken:
@@ -155,7 +155,7 @@ def _print_report(report: "HolidaysReport") -> None:
                 local_text(slot.start_at, load_zone(synced.timezone)),
                 slot.status,
             )
-        stdout.print(kept)
+        stdout().print(kept)
         if len(taken) > SHOWN_TAKEN:
             line(f"… and {len(taken) - SHOWN_TAKEN:,} more (see --json)")
     if report.problems:
@@ -164,7 +164,7 @@ def _print_report(report: "HolidaysReport") -> None:
             problems.add_column(column)
         for facility_id, reason in report.problems:
             problems.add_row("facilities", str(facility_id), reason)
-        stdout.print(problems)
+        stdout().print(problems)
 
 
 @app.command("openings")
@@ -199,7 +199,7 @@ def openings_command(
             opening.name or "",
             opening.source or "",
         )
-    stdout.print(listed)
+    stdout().print(listed)
 
 
 @app.command("restore")

@@ -5,21 +5,38 @@ the terminal or in cron's mail.
 """
 
 import json
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from slotgen.vocabulary import RunStatus
 
-stdout = Console(highlight=False, soft_wrap=True)
-"""Data: tables and JSON. Scripts read this."""
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-"""Messages for the person at the terminal or in cron's mail."""
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+
+@cache
+def stdout() -> "Console":
+    """Data: tables and JSON. Scripts read this.
+
+    rich loads with the first table or bar: a job under cron prints lines, and its
+    start-up is paid every few minutes."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def stderr() -> "Console":
+    """Messages for the person at the terminal or in cron's mail, when they need rich."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
 
 STATUS_STYLES: dict[str, str] = {
     RunStatus.RUNNING: "cyan",
@@ -33,17 +50,17 @@ STATUS_STYLES: dict[str, str] = {
 
 def line(text: str) -> None:
     """One line of data, printed as it is: no markup, no highlighting, no wrapping."""
-    stdout.out(text, highlight=False)
+    print(text, file=sys.stdout)
 
 
 def message(text: str) -> None:
     """One line for the person: stderr, printed as it is."""
-    stderr.print(text, markup=False)
+    print(text, file=sys.stderr)
 
 
 def print_json(value: Any) -> None:
     """Stable, machine-readable output: sorted keys, ISO dates, one object."""
-    stdout.out(json.dumps(value, sort_keys=True, default=str, indent=2), highlight=False)
+    line(json.dumps(value, sort_keys=True, default=str, indent=2))
 
 
 def print_json_streaming(
@@ -70,11 +87,15 @@ def print_json_streaming(
     line(f"  ]{fields}\n}}")
 
 
-def table(title: str | None = None, *, compact: bool = False) -> Table:
+def table(title: str | None = None, *, compact: bool = False) -> "Table":
     """A plain table: rules but no boxes, so more of each row fits an 80-column terminal.
 
-    `compact` also drops the outer padding, for tables of many short columns.
+    `compact` also drops the outer padding, for tables of many short columns. rich's
+    tables load here, when one is drawn: the jobs cron runs print a line, not a table.
     """
+    from rich import box
+    from rich.table import Table
+
     return Table(
         box=box.SIMPLE_HEAD,
         show_edge=not compact,
@@ -85,8 +106,10 @@ def table(title: str | None = None, *, compact: bool = False) -> Table:
     )
 
 
-def status_text(status: str) -> Text:
+def status_text(status: str) -> "Text":
     """The status word itself, coloured: readable without colour, in a pipe or in mail."""
+    from rich.text import Text
+
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 

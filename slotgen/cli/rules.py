@@ -73,7 +73,7 @@ def list_command(
             validity(rule.valid_from, rule.valid_until),
             "yes" if rule.is_active else "no",
         )
-    stdout.print(rules)
+    stdout().print(rules)
 
 
 @app.command("check")
@@ -155,4 +155,4 @@ def preview_command(
             item.iso_week,
             item.week,
         )
-    stdout.print(dates)
+    stdout().print(dates)

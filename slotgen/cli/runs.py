@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from slotgen.cli.options import DatabaseUrlOption, JsonOption, database
 from slotgen.cli.output import line, moment, print_json, status_text, stdout
@@ -59,6 +58,8 @@ def show(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Everything recorded about one run: parameters, counts, the error and its traceback."""
+    from rich.text import Text
+
     from slotgen.services.runs import show_run
 
     now = datetime.now(UTC)
@@ -90,9 +91,9 @@ def show(
     indent = max(len(key) for key, _ in facts) + 2
     for key, value in facts:
         first, *rest = (value if isinstance(value, Text) else Text(value)).split("\n")
-        stdout.print(Text(key.ljust(indent), style="bold") + first)
+        stdout().print(Text(key.ljust(indent), style="bold") + first)
         for more in rest:
-            stdout.print(Text(" " * indent) + more)
+            stdout().print(Text(" " * indent) + more)
 
 
 @app.command()

@@ -127,4 +127,4 @@ def _print_days(result: "SlotsResult") -> None:
             *(f"{day.counts[bucket]:,}" for bucket in buckets),
             f"{day.total:,}",
         )
-    stdout.print(per_day)
+    stdout().print(per_day)

@@ -4,14 +4,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-from rich.text import Text
-
 from slotgen.cli.output import message, moment, status_text, stdout, table
 from slotgen.monitoring.durations import format_duration
 from slotgen.vocabulary import RunStatus
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from slotgen.monitoring.health import JobSummary
     from slotgen.monitoring.records import RunRecord
     from slotgen.services.jobs import JobResult
@@ -35,9 +34,9 @@ def runs_tables(result: "RunsResult") -> None:
     if not result.summaries:
         message(f"No runs of {result.job} recorded yet." if result.job else "No runs recorded yet.")
         return
-    stdout.print(_summary_table(result.summaries, result.now))
+    stdout().print(_summary_table(result.summaries, result.now))
     if result.runs:
-        stdout.print(_runs_table(result.runs, result.now))
+        stdout().print(_runs_table(result.runs, result.now))
     else:
         message("No runs match these filters.")
 
@@ -51,7 +50,9 @@ def ago(run: "RunRecord | None", now: datetime) -> str:
     return f"{format_duration(now - run.started_at)} ago" if run is not None else "never"
 
 
-def _summary_table(summaries: Mapping[str, "JobSummary"], now: datetime) -> Table:
+def _summary_table(summaries: Mapping[str, "JobSummary"], now: datetime) -> "Table":
+    from rich.text import Text  # rich loads with the first table: see output.stdout
+
     summary_table = table("Jobs", compact=True)
     summary_table.add_column("job", no_wrap=True)
     summary_table.add_column("last run")
@@ -75,7 +76,9 @@ def _summary_table(summaries: Mapping[str, "JobSummary"], now: datetime) -> Tabl
     return summary_table
 
 
-def _runs_table(runs: list["RunRecord"], now: datetime) -> Table:
+def _runs_table(runs: list["RunRecord"], now: datetime) -> "Table":
+    from rich.text import Text
+
     runs_table = table("Runs, newest first", compact=True)
     runs_table.add_column("id", justify="right", no_wrap=True)
     runs_table.add_column("job", no_wrap=True)

@@ -15,10 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotgen.errors import BadInput, ExitCode, SlotgenError
-from slotgen.monitoring.health import JobSummary
 from slotgen.monitoring.metrics import (
     JobMetrics,
     from_summary,
@@ -28,7 +27,9 @@ from slotgen.monitoring.metrics import (
     replace_job,
 )
 from slotgen.vocabulary import RunStatus
-from slotgen.web.page import write_page
+
+if TYPE_CHECKING:
+    from slotgen.monitoring.health import JobSummary
 
 log = logging.getLogger("slotgen.metrics")
 
@@ -54,6 +55,8 @@ def checked_metrics_file(path: Path | None) -> Path | None:
 
 def write_job_metrics(path: Path, metrics: JobMetrics) -> None:
     """Replace the job's lines in the file, keeping every other job's."""
+    from slotgen.web.page import write_page  # the page module is for --metrics-file runs only
+
     try:
         existing = parse(path.read_text(encoding="utf-8")) if path.exists() else []
     except (OSError, UnicodeDecodeError) as exc:
@@ -143,7 +146,7 @@ def record_unopened(path: Path | None, job: str, error: SlotgenError) -> None:
         log.error("Metrics not written to %s: %s", target, exc)
 
 
-def prometheus_lines(summaries: Mapping[str, JobSummary], now: datetime) -> str:
+def prometheus_lines(summaries: Mapping[str, "JobSummary"], now: datetime) -> str:
     """`check --format prometheus`: every job's lines as job_runs has them."""
     samples = []
     for summary in summaries.values():

@@ -6,9 +6,7 @@ a URL like `https://user:secret@host/...` carries.
 """
 
 import logging
-from urllib.error import URLError
 from urllib.parse import urlsplit
-from urllib.request import Request, urlopen
 
 from slotgen.logs import hide
 
@@ -21,6 +19,9 @@ def ping(base_url: str | None, event: str, run_id: int) -> None:
     """`event` is "start", "" (success) or an exit code; the run id goes as `rid`."""
     if not base_url:
         return
+    from urllib.error import URLError  # urllib.request costs 5 ms: only runs that ping pay it
+    from urllib.request import Request, urlopen
+
     url = base_url.rstrip("/") + (f"/{event}" if event else "") + f"?rid={run_id}"
     parts = urlsplit(url)
     if parts.password:

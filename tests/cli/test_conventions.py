@@ -77,8 +77,9 @@ def test_help_shows_no_type_for_flags_and_a_plain_id_for_ids() -> None:
 
 def _command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = [path]
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
-        paths += _command_paths(sub, (*path, name))
+    context = typer.Context(command)
+    for name in sorted(getattr(command, "list_commands", lambda _: [])(context)):
+        paths += _command_paths(command.get_command(context, name), (*path, name))
     return paths
 
 

@@ -15,18 +15,23 @@ MIGRATING = {"alembic", "mako"}
 DATABASE = {"sqlalchemy"}
 
 
-def imported(*args: str, home: Path) -> set[str]:
-    """The top-level packages a `slotgen ARGS` process imported."""
+def imported_modules(*args: str, home: Path) -> set[str]:
+    """The modules a `slotgen ARGS` process imported, by their full names."""
     env = cron_environment(PYTHONPROFILEIMPORTTIME="1", XDG_CONFIG_HOME=str(home))
     done = subprocess.run(
         [INSTALLED, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return {
-        line.split("|")[-1].strip().split(".")[0]
+        line.split("|")[-1].strip()
         for line in done.stderr.splitlines()
         if line.startswith("import time:") and "|" in line
-    } - {"package"}
+    } - {"imported package"}
+
+
+def imported(*args: str, home: Path) -> set[str]:
+    """The top-level packages a `slotgen ARGS` process imported."""
+    return {module.split(".")[0] for module in imported_modules(*args, home=home)}
 
 
 def test_help_imports_no_database_library(tmp_path: Path) -> None:
@@ -44,3 +49,27 @@ def test_only_a_command_that_migrates_imports_alembic(tmp_path: Path) -> None:
         assert "sqlalchemy" in modules, args
         assert not modules & (MIGRATING | {"pygments"}), (args, modules & MIGRATING)
     assert os.path.exists(tmp_path / "slotgen" / "slotgen.db")
+
+
+def test_a_cron_job_loads_its_own_command_and_no_renderer(tmp_path: Path) -> None:
+    """`release` every five minutes: its command module alone, no rich (it prints one
+    line), no Pydantic, no other database's dialect, no HTTP client unless it pings."""
+    imported("-q", "release", home=tmp_path)  # the first use migrates; measure the next
+    modules = imported_modules("-q", "release", home=tmp_path)
+    commands = {module for module in modules if module.startswith("slotgen.cli.")}
+    shared = {"slotgen.cli.app", "slotgen.cli.options", "slotgen.cli.output", "slotgen.cli.views"}
+    assert shared <= commands  # the log names what the command module imported
+    assert commands <= shared | {"slotgen.cli.release"}, commands - shared
+    packages = {module.split(".")[0] for module in modules}
+    assert "sqlalchemy" in packages
+    assert not packages & {"rich", "pydantic", "alembic", "mako"}, packages
+    assert not {m for m in modules if m.startswith("sqlalchemy.dialects.mysql")}
+    assert not {m for m in modules if m.startswith(("urllib.request", "slotgen.web"))}
+
+
+def test_a_command_loads_what_it_renders_with(tmp_path: Path) -> None:
+    """The lazy loading above still gives each command its tables: `runs` draws one."""
+    imported("-q", "release", home=tmp_path)
+    modules = imported_modules("runs", home=tmp_path)
+    assert "rich.table" in modules
+    assert not {"slotgen.cli.generate", "slotgen.cli.demo"} & modules
