@@ -117,9 +117,25 @@ def instant_reader(connection: Connection) -> Callable[[Any], datetime]:
     many doctors share their instants, so each distinct value is converted once (and the
     slots share one datetime object); the cache lives as long as the reader.
     """
-    if connection.dialect.name == "sqlite":
-        return cache(lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC))
-    return cache(lambda value: value.replace(tzinfo=UTC))
+    return cache(_aware)
+
+
+def _aware(value: str | datetime) -> datetime:
+    """A stored instant, as text (SQLite, or `instant_column` on MariaDB) or naive UTC."""
+    stored = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return stored.replace(tzinfo=UTC)
+
+
+def instant_column(connection: Connection, column: str) -> str:
+    """The select-list SQL of an instant column that a bulk read gives `instant_reader`.
+
+    PyMySQL makes a datetime of every DATETIME value in Python, with a regular expression
+    each: reading W's 352,000 slots back took 5.7 s, 2.5 s as text, which the reader's
+    cache then converts once per distinct instant.
+    """
+    if connection.dialect.name in ("mysql", "mariadb"):
+        return f"CAST({column} AS CHAR)"
+    return column
 
 
 def instant_param(connection: Connection, instant: datetime) -> Any:

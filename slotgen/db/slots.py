@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, text, update
 
 from slotgen.core.model import AvailabilityException, ExistingSlot, PlannedSlot, Rule
-from slotgen.db.bulk import instant_param, instant_reader
+from slotgen.db.bulk import instant_column, instant_param, instant_reader
 from slotgen.db.schema import (
     availability_exceptions,
     availability_rules,
@@ -100,8 +100,9 @@ def existing_slots(
 ) -> list[ExistingSlot]:
     """The doctors' slots starting in [since, until), read through the driver for speed."""
     read = instant_reader(connection)
+    start_at, end_at = (instant_column(connection, name) for name in ("start_at", "end_at"))
     query = text(
-        "SELECT id, doctor_id, start_at, end_at, facility_id, service_id, rule_id, status"
+        f"SELECT id, doctor_id, {start_at}, {end_at}, facility_id, service_id, rule_id, status"
         " FROM availability_slots"
         " WHERE doctor_id IN :doctor_ids AND start_at >= :since AND start_at < :until"
     ).bindparams(bindparam("doctor_ids", expanding=True))

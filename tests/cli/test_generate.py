@@ -2,7 +2,7 @@
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -74,6 +74,24 @@ def test_generate_then_rerun_changes_nothing(
     assert "Created 0 slots, updated 0, removed 0, unchanged 60" in again.stdout
     assert "nothing to change" in again.stdout
     assert slot_keys(database.engine) == created
+
+
+def test_a_slot_edited_by_hand_by_a_microsecond_is_put_back(
+    database: DatabaseUnderTest, clinic: dict[str, int]
+) -> None:
+    """The read-back compares instants to the microsecond, whatever form the driver
+    reads them in (text on SQLite and, for speed, on MariaDB)."""
+    generate_json(database, *RANGE)
+    first = slots(database.engine)[0]
+    with database.engine.begin() as connection:
+        connection.execute(
+            update(availability_slots)
+            .where(availability_slots.c.id == first.id)
+            .values(end_at=first.end_at + timedelta(microseconds=1))
+        )
+    report = generate_json(database, *RANGE)
+    assert (report["updated"], report["unchanged"]) == (1, 59)
+    assert next(row for row in slots(database.engine) if row.id == first.id).end_at == first.end_at
 
 
 def test_exception_and_deactivated_rule_remove_open_slots_but_keep_taken_ones(
