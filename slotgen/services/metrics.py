@@ -18,18 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slotgen.errors import BadInput, ExitCode, SlotgenError
-from slotgen.monitoring.metrics import (
-    JobMetrics,
-    from_summary,
-    last_success,
-    parse,
-    render,
-    replace_job,
-)
 from slotgen.vocabulary import RunStatus
 
 if TYPE_CHECKING:
     from slotgen.monitoring.health import JobSummary
+    from slotgen.monitoring.metrics import JobMetrics
 
 log = logging.getLogger("slotgen.metrics")
 
@@ -53,9 +46,11 @@ def checked_metrics_file(path: Path | None) -> Path | None:
     return target
 
 
-def write_job_metrics(path: Path, metrics: JobMetrics) -> None:
+def write_job_metrics(path: Path, metrics: "JobMetrics") -> None:
     """Replace the job's lines in the file, keeping every other job's."""
-    from slotgen.web.page import write_page  # the page module is for --metrics-file runs only
+    # The text format and the page writer load here: most runs write no metrics file.
+    from slotgen.monitoring.metrics import JobMetrics, last_success, parse, render, replace_job
+    from slotgen.web.page import write_page
 
     try:
         existing = parse(path.read_text(encoding="utf-8")) if path.exists() else []
@@ -118,6 +113,8 @@ def recording(
         raise
     finally:
         if target is not None and recorder.exit_code is not None and not recorder.skipped:
+            from slotgen.monitoring.metrics import JobMetrics
+
             ended = clock()
             metrics = JobMetrics(
                 job,
@@ -139,6 +136,8 @@ def record_unopened(path: Path | None, job: str, error: SlotgenError) -> None:
     target = checked_metrics_file(path)
     if target is None:
         return
+    from slotgen.monitoring.metrics import JobMetrics
+
     metrics = JobMetrics(job, datetime.now(UTC), timedelta(0), error.exit_code, None, None)
     try:
         write_job_metrics(target, metrics)
@@ -148,6 +147,8 @@ def record_unopened(path: Path | None, job: str, error: SlotgenError) -> None:
 
 def prometheus_lines(summaries: Mapping[str, "JobSummary"], now: datetime) -> str:
     """`check --format prometheus`: every job's lines as job_runs has them."""
+    from slotgen.monitoring.metrics import from_summary, render, replace_job
+
     samples = []
     for summary in summaries.values():
         metrics = from_summary(summary, now)

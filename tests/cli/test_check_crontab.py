@@ -358,7 +358,7 @@ def test_crontab_example_names_real_commands_and_options() -> None:
         executable, args = slotgen_call(command)
         assert executable == "/opt/slotgen/.venv/bin/slotgen"
         path = [args[0]] + ([args[1]] if args[0] in ("runs", "holidays") else [])
-        assert re.search(rf"^│ {path[0]} ", top_level, re.MULTILINE), path
+        assert re.search(rf"^  {path[0]} ", top_level, re.MULTILINE), path
         command_help = run_cli(*path, "--help")
         assert command_help.exit_code == 0, path
         for option in (arg for arg in args if arg.startswith("--")):

@@ -13,6 +13,9 @@ from tests.helpers import INSTALLED, cron_environment
 MIGRATING = {"alembic", "mako"}
 """Loaded only by a command that migrates a schema."""
 DATABASE = {"sqlalchemy"}
+RENDERERS = {"rich", "markdown_it", "pygments", "pydantic"}
+"""Typer's rich help (Markdown, syntax highlighting) and Typer 0.29's option models: the
+help is Click's plain text, and no command needs them."""
 
 
 def imported_modules(*args: str, home: Path) -> set[str]:
@@ -39,6 +42,7 @@ def test_help_imports_no_database_library(tmp_path: Path) -> None:
         modules = imported(*args, home=tmp_path)
         assert "typer" in modules, "the import log was read"
         assert not modules & (DATABASE | MIGRATING), (args, modules & (DATABASE | MIGRATING))
+        assert not modules & RENDERERS, (args, modules & RENDERERS)
 
 
 def test_only_a_command_that_migrates_imports_alembic(tmp_path: Path) -> None:
@@ -53,7 +57,8 @@ def test_only_a_command_that_migrates_imports_alembic(tmp_path: Path) -> None:
 
 def test_a_cron_job_loads_its_own_command_and_no_renderer(tmp_path: Path) -> None:
     """`release` every five minutes: its command module alone, no rich (it prints one
-    line), no Pydantic, no other database's dialect, no HTTP client unless it pings."""
+    line), no Pydantic, no other database's dialect, no HTTP client unless it pings and
+    no metrics writer without --metrics-file."""
     imported("-q", "release", home=tmp_path)  # the first use migrates; measure the next
     modules = imported_modules("-q", "release", home=tmp_path)
     commands = {module for module in modules if module.startswith("slotgen.cli.")}
@@ -64,7 +69,8 @@ def test_a_cron_job_loads_its_own_command_and_no_renderer(tmp_path: Path) -> Non
     assert "sqlalchemy" in packages
     assert not packages & {"rich", "pydantic", "alembic", "mako"}, packages
     assert not {m for m in modules if m.startswith("sqlalchemy.dialects.mysql")}
-    assert not {m for m in modules if m.startswith(("urllib.request", "slotgen.web"))}
+    unused = ("urllib.request", "slotgen.web", "slotgen.monitoring.metrics")
+    assert not {m for m in modules if m.startswith(unused)}
 
 
 def test_a_command_loads_what_it_renders_with(tmp_path: Path) -> None:
