@@ -58,20 +58,29 @@ def insert_slots(connection: Connection, slots: Sequence[PlannedSlot], now: date
     inserted = int(connection.exec_driver_sql(statement, list(rows)).rowcount)
     if name == "sqlite":
         return inserted
-    return _count_stamped(connection, {slot.doctor_id for slot in slots}, stamp_naive)
+    return _count_stamped(connection, slots, stamp_naive)
 
 
-def _count_stamped(connection: Connection, doctor_ids: set[int], stamp: datetime) -> int:
+def _count_stamped(connection: Connection, slots: Sequence[PlannedSlot], stamp: datetime) -> int:
     """Rows this run inserted, told apart by their created_at stamp.
 
     SQLAlchemy always connects to MariaDB with CLIENT_FOUND_ROWS, under which a skipped
     duplicate counts as one affected row just like an insert, so rowcount cannot tell.
+    Only the span of the slots just written is counted, a range of the unique key: the
+    daily run's one new day, not the month it reads.
     """
     query = text(
         "SELECT COUNT(*) FROM availability_slots"
-        " WHERE doctor_id IN :doctor_ids AND created_at = :stamp"
+        " WHERE doctor_id IN :doctor_ids AND start_at >= :first AND start_at <= :last"
+        " AND created_at = :stamp"
     ).bindparams(bindparam("doctor_ids", expanding=True))
-    return int(connection.scalar(query, {"doctor_ids": sorted(doctor_ids), "stamp": stamp}) or 0)
+    params = {
+        "doctor_ids": sorted({slot.doctor_id for slot in slots}),
+        "first": _naive(min(slot.start_at for slot in slots)),
+        "last": _naive(max(slot.start_at for slot in slots)),
+        "stamp": stamp,
+    }
+    return int(connection.scalar(query, params) or 0)
 
 
 def _naive(instant: datetime) -> datetime:

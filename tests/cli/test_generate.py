@@ -76,6 +76,18 @@ def test_generate_then_rerun_changes_nothing(
     assert slot_keys(database.engine) == created
 
 
+def test_the_daily_run_counts_the_new_day_and_reads_the_rest_as_unchanged(
+    database: DatabaseUnderTest, clinic: dict[str, int]
+) -> None:
+    """Cron's run a day later: the range moves on, only the new day's slots are new."""
+    generate_json(database, *RANGE)
+    moved = generate_json(database, "--start-date", "2027-03-02", "--end-date", "2027-03-15")
+    assert (moved["created"], moved["unchanged"]) == (6, 54)  # Monday 15 March is new
+    overlap = generate_json(database, "--start-date", "2027-02-26", "--end-date", "2027-03-16")
+    assert (overlap["created"], overlap["unchanged"]) == (12, 66)  # Friday 26, Tuesday 16
+    assert count_slots(database) == 78
+
+
 def test_a_slot_edited_by_hand_by_a_microsecond_is_put_back(
     database: DatabaseUnderTest, clinic: dict[str, int]
 ) -> None:
