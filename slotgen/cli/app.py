@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from slotgen import __version__
-from slotgen.cli.output import message
+from slotgen.cli.output import line, message
 from slotgen.errors import ExitCode, SlotgenError, first_line
 from slotgen.logs import LogFormat, configure
 
@@ -237,7 +237,8 @@ HELP_OPTIONS = ["-h", "--help"]
 
 def _usage_error(exc: typer.TyperException) -> None:
     if type(exc).__name__ == "NoArgsIsHelpError":
-        return  # the help was just printed: that is the answer
+        line(exc.format_message())  # the help, as -h shows it: that is the answer
+        return
     message(f"Error: {exc.format_message()}")
     context = getattr(exc, "ctx", None)
     if context is not None:

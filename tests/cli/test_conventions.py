@@ -83,6 +83,14 @@ def _command_paths(command: Any, path: tuple[str, ...] = ()) -> list[tuple[str, 
     return paths
 
 
+@pytest.mark.parametrize("path", [(), ("exceptions",), ("rules",), ("holidays",)])
+def test_a_command_group_given_nothing_to_do_prints_its_help(path: tuple[str, ...]) -> None:
+    bare = run_cli(*path)
+    assert bare.exit_code == 2
+    assert bare.stdout.strip() == run_cli(*path, "--help").stdout.strip()
+    assert "Commands:" in bare.stdout
+
+
 def test_the_h_that_a_usage_error_points_to_shows_the_help_of_every_command() -> None:
     paths = _command_paths(typer.main.get_command(app))
     assert ("rules", "list") in paths
