@@ -16,6 +16,7 @@ from slotgen.db.schema import (
     job_runs,
     services,
 )
+from tests.helpers import wait_for
 
 SLOTS = availability_slots.c
 FIRST_START = datetime(2027, 3, 1, 8, tzinfo=UTC)
@@ -181,3 +182,21 @@ def doctor_held(engine: Engine, *, last: bool = False) -> Iterator[int | None]:
         own_id = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT connection_id()"}
         query = own_id.get(engine.dialect.name)
         yield None if query is None else int(connection.scalar(text(query)) or 0)
+
+
+def end_connection(engine: Engine, connection_id: int) -> None:
+    """End a server connection and return once the server has let go of it, with its locks.
+
+    PostgreSQL's `pg_terminate_backend` waits when given a timeout; MariaDB's `KILL
+    CONNECTION` only flags the thread, which goes away a moment later, so the process
+    list is polled until it has.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": connection_id}
+            )
+            return
+        connection.execute(text(f"KILL CONNECTION {int(connection_id)}"))
+        gone = text("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = :id")
+        wait_for(lambda: not connection.scalar(gone, {"id": connection_id}))

@@ -18,7 +18,7 @@ from slotgen.db.locks import lock_name
 from slotgen.db.schema import job_runs
 from slotgen.errors import ExitCode
 from tests.conftest import DatabaseUnderTest
-from tests.factories import doctor_held, run_rows, slot_keys
+from tests.factories import doctor_held, end_connection, run_rows, slot_keys
 from tests.helpers import run_installed, start_installed, wait_for
 
 SERVERS = ["postgresql", "mariadb"]
@@ -48,17 +48,6 @@ def lock_holder(database: DatabaseUnderTest, job: str) -> int | None:
     return None if found is None else int(found)
 
 
-def end_connection(database: DatabaseUnderTest, connection_id: int) -> None:
-    with database.engine.connect() as connection:
-        if database.backend == "postgresql":
-            # The timeout makes the call wait until the backend is really gone.
-            connection.execute(
-                text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": connection_id}
-            )
-        else:
-            connection.execute(text(f"KILL CONNECTION {int(connection_id)}"))
-
-
 @pytest.mark.parametrize("migrated_database", SERVERS, indirect=True)
 def test_a_run_whose_lock_connection_is_killed_stops_and_the_next_run_finishes(
     busy_clinic: DatabaseUnderTest,
@@ -75,7 +64,7 @@ def test_a_run_whose_lock_connection_is_killed_stops_and_the_next_run_finishes(
         holder = lock_holder(busy_clinic, "generate")
         assert holder is not None
         assert process.poll() is None
-        end_connection(busy_clinic, holder)
+        end_connection(busy_clinic.engine, holder)
         assert lock_holder(busy_clinic, "generate") is None, "the server freed the lock"
     _out, err = process.communicate(timeout=300)
 

@@ -11,6 +11,7 @@ from slotgen.db.engine import open_engine
 from slotgen.db.locks import job_lock, lock_name
 from slotgen.errors import LockLost
 from tests.conftest import DatabaseUnderTest
+from tests.factories import end_connection
 
 SERVERS = ["postgresql", "mariadb"]
 
@@ -50,14 +51,7 @@ def test_a_holder_whose_connection_is_killed_learns_it_lost_the_lock(
 ) -> None:
     with job_lock(database.engine, "generate") as held:
         assert held is not None
-        holder = holder_of(database, "generate")
-        with database.engine.connect() as connection:
-            if database.backend == "postgresql":
-                connection.execute(
-                    text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": holder}
-                )
-            else:
-                connection.execute(text(f"KILL CONNECTION {holder}"))
+        end_connection(database.engine, holder_of(database, "generate"))
         with pytest.raises(LockLost, match="lost the generate lock"):
             held.verify()
         with pytest.raises(LockLost):
