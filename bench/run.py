@@ -71,9 +71,9 @@ from slotgen.services.publish import PublishRequest, publish
 from slotgen.services.release import release_expired
 
 ZONES = ("America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney", "UTC")
-FIRST_DAY = date(2027, 3, 1)
+FIRST_DAY = date(2083, 3, 1)
 """A Monday; the whole range lies after PLAN_NOW, so every slot is in the future."""
-PLAN_NOW = datetime(2027, 2, 28, tzinfo=UTC)
+PLAN_NOW = datetime(2083, 2, 28, tzinfo=UTC)
 SERVER_URLS = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
     "mariadb": "mysql+pymysql://root@127.0.0.1:3306/mysql",
@@ -851,8 +851,8 @@ def _import_schedule(rows: int) -> dict[str, list[dict[str, Any]]]:
                 "end_time": f"{10 + n % 8:02d}:30",
                 "slot_duration_minutes": 15,
                 "buffer_minutes": 5,
-                "valid_from": "2027-01-01",
-                "valid_until": "2027-12-31",
+                "valid_from": "2083-01-01",
+                "valid_until": "2083-12-31",
                 "is_active": n % 3 != 0,
             }
             for n in range(max(1, rows - facility_count - doctor_count))

@@ -178,7 +178,10 @@ def _week(rule_text: str | None, day: date) -> str:
 
 def preview_rule(database: Database, request: PreviewRequest, now: datetime) -> PreviewResult:
     """The next local dates a rule applies on from today in its facility's zone, each
-    with its window as generate reads it; exceptions are not applied."""
+    with its window as generate reads it; exceptions are not applied.
+
+    The search starts at the rule's valid_from when that is later: a rota entered for
+    next year shows its first dates, not an empty list."""
     if not 1 <= request.count <= MAX_PREVIEW:
         raise BadInput(f"--count must be 1 to {MAX_PREVIEW}, got {request.count}")
     with database.engine.connect() as connection:
@@ -193,7 +196,7 @@ def preview_rule(database: Database, request: PreviewRequest, now: datetime) -> 
     zone = load_zone(rule.timezone)
     today = now.astimezone(zone).date()
     dates: list[date] = []
-    lo = today
+    lo = max(today, rule.valid_from) if rule.valid_from else today
     for _ in range(PREVIEW_YEARS):
         hi = lo + timedelta(days=366)
         dates += rule_dates(rule, lo, hi)

@@ -19,7 +19,7 @@ from tests.factories import add_doctor, add_facility, add_rule
 from tests.helpers import run_installed, start_installed
 
 SERVERS = ["postgresql", "mariadb"]
-GENERATE = ("generate", "--start-date", "2027-03-01", "--days", "13", "--json")
+GENERATE = ("generate", "--start-date", "2083-03-01", "--days", "13", "--json")
 SLOTS = availability_slots.c
 
 

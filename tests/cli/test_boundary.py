@@ -18,7 +18,7 @@ from tests.helpers import run_cli
     [
         (("--days", "400"), "--days 400: a range may span at most 366 days"),
         (
-            ("--start-date", "2027-01-01", "--end-date", "2028-03-01"),
+            ("--start-date", "2083-01-01", "--end-date", "2084-03-01"),
             "is 425 days; a range may span at most 366",
         ),
         (("--start-date", "+10d", "--end-date", "+2d"), "is before --start-date"),

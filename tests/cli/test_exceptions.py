@@ -16,7 +16,7 @@ from tests.conftest import DatabaseUnderTest
 from tests.factories import add_doctor, add_exception, add_facility, add_rule, utc
 from tests.helpers import CliResult, run_cli
 
-RANGE = ("--start-date", "2027-03-01", "--end-date", "2027-03-31")
+RANGE = ("--start-date", "2083-03-01", "--end-date", "2083-03-31")
 EXCEPTION_KEYS = {
     "id",
     "facility_id",
@@ -84,8 +84,8 @@ def test_add_reports_what_generate_then_removes(
 ) -> None:
     """Dr. Lee is off Friday afternoon: two patients already hold slots then."""
     lee = clinic["lee"]
-    booked = set_status(database, utc(2027, 3, 5, 13, 0), lee, "booked")  # 14:00 in Berlin
-    reserved = set_status(database, utc(2027, 3, 5, 15, 30), lee, "reserved")
+    booked = set_status(database, utc(2083, 3, 5, 13, 0), lee, "booked")  # 14:00 in Berlin
+    reserved = set_status(database, utc(2083, 3, 5, 15, 30), lee, "reserved")
     added = cli_json(
         database,
         "exceptions",
@@ -95,7 +95,7 @@ def test_add_reports_what_generate_then_removes(
         "--doctor",
         str(lee),
         "--date",
-        "2027-03-05",
+        "2083-03-05",
         "--from",
         "13:00",
         "--to",
@@ -111,7 +111,7 @@ def test_add_reports_what_generate_then_removes(
         "doctor_id": lee,
         "doctor": "Dr. Lee",
         "timezone": "Europe/Berlin",
-        "start_date": "2027-03-05",
+        "start_date": "2083-03-05",
         "end_date": None,
         "start_time": "13:00",
         "end_time": "17:00",
@@ -125,16 +125,16 @@ def test_add_reports_what_generate_then_removes(
             "id": booked,
             "doctor_id": lee,
             "doctor": "Dr. Lee",
-            "start_at": "2027-03-05T13:00:00+00:00",
-            "start_local": "2027-03-05 14:00 +01:00",
+            "start_at": "2083-03-05T13:00:00+00:00",
+            "start_local": "2083-03-05 14:00 +01:00",
             "status": "booked",
         },
         {
             "id": reserved,
             "doctor_id": lee,
             "doctor": "Dr. Lee",
-            "start_at": "2027-03-05T15:30:00+00:00",
-            "start_local": "2027-03-05 16:30 +01:00",
+            "start_at": "2083-03-05T15:30:00+00:00",
+            "start_local": "2083-03-05 16:30 +01:00",
             "status": "reserved",
         },
     ]
@@ -150,7 +150,7 @@ def test_add_a_whole_day_closure_across_a_dst_night(
     """Berlin's spring-forward Sunday has 23 hours: 23 hourly slots for each doctor."""
     monkeypatch.setenv("COLUMNS", "200")
     kim = clinic["kim"]
-    booked = set_status(database, utc(2027, 3, 28, 1, 0), kim, "booked")  # 03:00 CEST
+    booked = set_status(database, utc(2083, 3, 28, 1, 0), kim, "booked")  # 03:00 CEST
     result = cli(
         database,
         "exceptions",
@@ -158,7 +158,7 @@ def test_add_a_whole_day_closure_across_a_dst_night(
         "--facility",
         str(clinic["north"]),
         "--date",
-        "2027-03-28",
+        "2083-03-28",
         "--type",
         "emergency",
     )
@@ -166,13 +166,13 @@ def test_add_a_whole_day_closure_across_a_dst_night(
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Added exception ")
     assert lines[0].endswith(
-        f": all doctors at North ({clinic['north']}), 2027-03-28, whole day Europe/Berlin "
+        f": all doctors at North ({clinic['north']}), 2083-03-28, whole day Europe/Berlin "
         "(emergency)."
     )
     assert lines[1] == "The next `slotgen generate` will remove 45 open slot(s) inside it."
     assert "1 reserved or booked slot(s) fall inside it" in lines[2]
     assert str(booked) in result.stdout
-    assert "2027-03-28 03:00 +02:00" in result.stdout
+    assert "2083-03-28 03:00 +02:00" in result.stdout
     report = cli_json(database, "generate", *RANGE)
     assert report["removed"] == 45
     assert report["blocked_by_type"] == {"emergency": 46}
@@ -189,15 +189,15 @@ def test_add_counts_only_the_days_and_hours_it_names(
         "--facility",
         str(clinic["north"]),
         "--date",
-        "2027-03-12",
+        "2083-03-12",
         "--until",
-        "2027-03-19",
+        "2083-03-19",
         "--from",
         "09:00",
         "--to",
         "10:00",
     )
-    assert added["exception"]["end_date"] == "2027-03-19"
+    assert added["exception"]["end_date"] == "2083-03-19"
     # Two doctors: two slots on each Friday, one on Sunday the 14th (every day is closed).
     assert added["open_slots_to_remove"] == 2 * (2 + 2 + 1)
     evening = cli_json(
@@ -209,7 +209,7 @@ def test_add_counts_only_the_days_and_hours_it_names(
         "--doctor",
         str(clinic["kim"]),
         "--date",
-        "2027-03-14",
+        "2083-03-14",
         "--from",
         "22:00",
         "--to",
@@ -233,19 +233,19 @@ def test_relative_dates_are_read_in_the_facility_zone(database: DatabaseUnderTes
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--facility", "99", "--date", "2027-03-05"), "Error: unknown facility id 99"),
-        (("--doctor", "99", "--date", "2027-03-05"), "Error: unknown doctor id 99"),
+        (("--facility", "99", "--date", "2083-03-05"), "Error: unknown facility id 99"),
+        (("--doctor", "99", "--date", "2083-03-05"), "Error: unknown doctor id 99"),
         (
-            ("--date", "2027-03-05", "--from", "13:00"),
+            ("--date", "2083-03-05", "--from", "13:00"),
             "Error: give both --from and --to, or neither for whole days",
         ),
         (
-            ("--date", "2027-03-05", "--from", "13:00", "--to", "12:00"),
+            ("--date", "2083-03-05", "--from", "13:00", "--to", "12:00"),
             "Error: --to 12:00 is not after --from 13:00 (24:00 is the end of the day)",
         ),
         (
-            ("--date", "2027-03-05", "--until", "2027-03-04"),
-            "Error: --until 2027-03-04 is before --date 2027-03-05",
+            ("--date", "2083-03-05", "--until", "2083-03-04"),
+            "Error: --until 2083-03-04 is before --date 2083-03-05",
         ),
         (
             ("--date", "5 March"),
@@ -253,7 +253,7 @@ def test_relative_dates_are_read_in_the_facility_zone(database: DatabaseUnderTes
             "+Nd/-Nd or +Nw/-Nw",
         ),
         (
-            ("--date", "2027-03-05", "--from", "1pm", "--to", "17:00"),
+            ("--date", "2083-03-05", "--from", "1pm", "--to", "17:00"),
             "Error: --from: bad time '1pm': use HH:MM, e.g. 13:30",
         ),
     ],
@@ -273,7 +273,7 @@ def test_add_rejects_bad_input_and_writes_nothing(
 
 def test_add_refuses_a_facility_with_a_bad_zone(database: DatabaseUnderTest) -> None:
     mars = add_facility(database.engine, "Mars", "Mars/Olympus_Mons")
-    result = cli(database, "exceptions", "add", "--facility", str(mars), "--date", "2027-03-05")
+    result = cli(database, "exceptions", "add", "--facility", str(mars), "--date", "2083-03-05")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: facility {mars} has an unknown time zone")
     assert exception_count(database) == 0
@@ -285,11 +285,11 @@ def test_list_and_remove(database: DatabaseUnderTest, monkeypatch: pytest.Monkey
     north = add_facility(engine, "North", "Europe/Berlin")
     south = add_facility(engine, "South", "America/New_York")
     lee = add_doctor(engine, "Dr. Lee")
-    holiday = add_exception(engine, north, date(2027, 12, 24), end_date=date(2027, 12, 26))
+    holiday = add_exception(engine, north, date(2083, 12, 24), end_date=date(2083, 12, 26))
     afternoon = add_exception(
         engine,
         south,
-        date(2027, 3, 5),
+        date(2083, 3, 5),
         doctor_id=lee,
         start_time=datetime.strptime("13:00", "%H:%M").time(),
         end_time=datetime.strptime("00:00", "%H:%M").time(),
@@ -307,7 +307,7 @@ def test_list_and_remove(database: DatabaseUnderTest, monkeypatch: pytest.Monkey
 
     table = cli(database, "exceptions", "list")
     assert table.exit_code == 0, table.stderr
-    for text in ("2027-12-24 to 2027-12-26", "whole day", "all doctors", "13:00-24:00", "off"):
+    for text in ("2083-12-24 to 2083-12-26", "whole day", "all doctors", "13:00-24:00", "off"):
         assert text in table.stdout
 
     removed = cli(database, "exceptions", "remove", str(holiday))

@@ -25,9 +25,9 @@ from tests.factories import (
 )
 from tests.helpers import CliResult, run_cli, start_installed
 
-MONDAY = date(2027, 3, 1)
-RANGE = ("--start-date", "2027-03-01", "--end-date", "2027-03-14")
-"""Two future weeks: Monday 1 March to Sunday 14 March 2027."""
+MONDAY = date(2083, 3, 1)
+RANGE = ("--start-date", "2083-03-01", "--end-date", "2083-03-14")
+"""Two future weeks: Monday 1 March to Sunday 14 March 2083."""
 
 
 def generate(database: DatabaseUnderTest, *args: str) -> CliResult:
@@ -65,8 +65,8 @@ def test_generate_then_rerun_changes_nothing(
     created = slot_keys(database.engine)
     assert len(created) == 60
     first_slot = created[0]
-    assert first_slot[1] == utc(2027, 3, 1, 8, 0)  # 09:00 in Berlin (CET) is 08:00 UTC
-    assert first_slot[2] == utc(2027, 3, 1, 8, 30)
+    assert first_slot[1] == utc(2083, 3, 1, 8, 0)  # 09:00 in Berlin (CET) is 08:00 UTC
+    assert first_slot[2] == utc(2083, 3, 1, 8, 30)
     assert {row[6] for row in created} == {"open"}
 
     again = generate(database, *RANGE)
@@ -81,9 +81,9 @@ def test_the_daily_run_counts_the_new_day_and_reads_the_rest_as_unchanged(
 ) -> None:
     """Cron's run a day later: the range moves on, only the new day's slots are new."""
     generate_json(database, *RANGE)
-    moved = generate_json(database, "--start-date", "2027-03-02", "--end-date", "2027-03-15")
+    moved = generate_json(database, "--start-date", "2083-03-02", "--end-date", "2083-03-15")
     assert (moved["created"], moved["unchanged"]) == (6, 54)  # Monday 15 March is new
-    overlap = generate_json(database, "--start-date", "2027-02-26", "--end-date", "2027-03-16")
+    overlap = generate_json(database, "--start-date", "2083-02-26", "--end-date", "2083-03-16")
     assert (overlap["created"], overlap["unchanged"]) == (12, 66)  # Friday 26, Tuesday 16
     assert count_slots(database) == 78
 
@@ -121,7 +121,7 @@ def test_exception_and_deactivated_rule_remove_open_slots_but_keep_taken_ones(
         connection.execute(
             update(availability_slots)
             .where(availability_slots.c.id == reserved_id)
-            .values(status="reserved", reserved_until=utc(2027, 3, 2, 9))
+            .values(status="reserved", reserved_until=utc(2083, 3, 2, 9))
         )
         connection.execute(
             update(availability_rules)
@@ -129,11 +129,11 @@ def test_exception_and_deactivated_rule_remove_open_slots_but_keep_taken_ones(
             .values(is_active=False)
         )
     # The clinic is closed on Wednesday 3 March; Dr. Lee is off Thursday 4 March after 10:00.
-    add_exception(database.engine, clinic["north"], date(2027, 3, 3), reason="Holiday")
+    add_exception(database.engine, clinic["north"], date(2083, 3, 3), reason="Holiday")
     add_exception(
         database.engine,
         clinic["north"],
-        date(2027, 3, 4),
+        date(2083, 3, 4),
         doctor_id=clinic["lee"],
         start_time=__import__("datetime").time(10, 0),
         end_time=__import__("datetime").time(12, 0),
@@ -163,7 +163,7 @@ def test_dry_run_reports_the_plan_and_changes_nothing(
     assert report["created"] == 60
     assert count_slots(database) == 0
     generate_json(database, *RANGE)
-    add_exception(database.engine, clinic["north"], date(2027, 3, 1))
+    add_exception(database.engine, clinic["north"], date(2083, 3, 1))
     before = slot_keys(database.engine)
     text = generate(database, *RANGE, "--dry-run")
     assert text.stdout.startswith("Would create 0 slots, updated 0, removed 6")
@@ -193,9 +193,9 @@ def test_changed_rule_updates_open_slots_in_place(
 def test_slots_the_app_created_are_never_touched(
     database: DatabaseUnderTest, clinic: dict[str, int]
 ) -> None:
-    manual = add_slot(database.engine, clinic["north"], clinic["lee"], utc(2027, 3, 1, 8, 15), 30)
+    manual = add_slot(database.engine, clinic["north"], clinic["lee"], utc(2083, 3, 1, 8, 15), 30)
     elsewhere = add_slot(
-        database.engine, clinic["north"], clinic["lee"], utc(2027, 3, 6, 10, 0), 30
+        database.engine, clinic["north"], clinic["lee"], utc(2083, 3, 6, 10, 0), 30
     )
     report = generate_json(database, *RANGE)
     # 08:00 and 08:30 UTC on Monday overlap the manual 08:15-08:45 slot and are not offered.
@@ -215,7 +215,7 @@ def test_scope_by_facility_and_doctor(database: DatabaseUnderTest, clinic: dict[
     assert report["created"] == 2 * 2 + 2 * 2
     assert {row.facility_id for row in slots(database.engine)} == {south}
     kathmandu_first = min(row.start_at for row in slots(database.engine))
-    assert kathmandu_first == utc(2027, 3, 1, 3, 15)  # 09:00 at +05:45
+    assert kathmandu_first == utc(2083, 3, 1, 3, 15)  # 09:00 at +05:45
 
     report = generate_json(database, *RANGE, "--doctor", str(kim))
     assert (report["created"], report["unchanged"]) == (0, 4)
@@ -242,14 +242,14 @@ def test_dst_nights_in_new_york_through_the_database(database: DatabaseUnderTest
     clinic = add_facility(database.engine, "Night clinic", "America/New_York")
     doctor = add_doctor(database.engine)
     add_rule(database.engine, clinic, doctor, 0, "01:00", "04:00", 60)  # Sundays
-    generate_json(database, "--start-date", "2027-03-14", "--end-date", "2027-03-14")
+    generate_json(database, "--start-date", "2083-03-14", "--end-date", "2083-03-14")
     spring = [row.start_at for row in slots(database.engine)]
     # 01:00 EST = 06:00 UTC; the window ends at 04:00 EDT = 08:00 UTC: two real hours.
-    assert spring == [utc(2027, 3, 14, 6), utc(2027, 3, 14, 7)]
-    generate_json(database, "--start-date", "2027-11-07", "--end-date", "2027-11-07")
+    assert spring == [utc(2083, 3, 14, 6), utc(2083, 3, 14, 7)]
+    generate_json(database, "--start-date", "2083-11-07", "--end-date", "2083-11-07")
     fall = [row.start_at for row in slots(database.engine) if row.start_at.month == 11]
     # 01:00 EDT = 05:00 UTC to 04:00 EST = 09:00 UTC: four real hours.
-    assert fall == [utc(2027, 11, 7, hour) for hour in (5, 6, 7, 8)]
+    assert fall == [utc(2083, 11, 7, hour) for hour in (5, 6, 7, 8)]
 
 
 def test_bad_rules_are_reported_by_id_and_the_rest_is_generated(
@@ -281,10 +281,10 @@ def test_bad_rules_are_reported_by_id_and_the_rest_is_generated(
     [
         (("--facility", "999"), "unknown facility id 999"),
         (("--doctor", "999"), "unknown doctor id 999"),
-        (("--start-date", "2027-02-30"), "bad date"),
+        (("--start-date", "2083-02-30"), "bad date"),
         (("--start-date", "next week"), "bad date"),
-        (("--start-date", "2027-03-10", "--end-date", "2027-03-01"), "before"),
-        (("--start-date", "2027-01-01", "--end-date", "2028-06-01"), "366"),
+        (("--start-date", "2083-03-10", "--end-date", "2083-03-01"), "before"),
+        (("--start-date", "2083-01-01", "--end-date", "2084-06-01"), "366"),
         (("--days", "400"), "366"),
         (("--end-date", "+3d", "--days", "3"), "not both"),
         (("--days", "-1"), ""),
@@ -326,7 +326,7 @@ def test_four_processes_at_once_make_one_runs_result(database: DatabaseUnderTest
         "--database-url",
         database.url,
         "--start-date",
-        "2027-03-01",
+        "2083-03-01",
         "--days",
         "60",
         "--json",
@@ -341,7 +341,7 @@ def test_four_processes_at_once_make_one_runs_result(database: DatabaseUnderTest
     together = slot_keys(database.engine)
     assert created == len(together) == 30 * 45 * 40  # 45 weekdays from 1 March to 30 April
     assert len({(row[0], row[1]) for row in together}) == len(together)
-    again = generate_json(database, "--start-date", "2027-03-01", "--days", "60")
+    again = generate_json(database, "--start-date", "2083-03-01", "--days", "60")
     assert (again["created"], again["removed"], again["updated"]) == (0, 0, 0)
 
 
@@ -354,7 +354,7 @@ def test_writers_racing_without_the_job_lock_still_make_one_result(
         doctor = add_doctor(database.engine, f"Doctor {index}")
         for day in range(1, 6):
             add_rule(database.engine, north, doctor, day, "08:00", "18:00", 15)
-    params = GenerateParams(start_date="2027-03-01", days=27)
+    params = GenerateParams(start_date="2083-03-01", days=27)
     now = datetime.now(UTC)
     with ThreadPoolExecutor(max_workers=4) as pool:
         reports = list(pool.map(lambda _: generate_slots(database.engine, params, now), range(4)))
@@ -370,7 +370,7 @@ def test_a_rule_that_turns_bad_keeps_its_slots_until_fixed_or_deactivated(
     lee, kim = add_doctor(database.engine, "Dr. Lee"), add_doctor(database.engine, "Dr. Kim")
     turns_bad = add_rule(database.engine, north, lee, 1, "09:00", "12:00", 30)
     add_rule(database.engine, north, kim, 1, "09:00", "12:00", 30)
-    args = ("--start-date", "2027-03-01", "--days", "13")
+    args = ("--start-date", "2083-03-01", "--days", "13")
     generate_json(database, *args)
     before = slot_keys(database.engine)
     with database.engine.begin() as connection:

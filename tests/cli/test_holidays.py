@@ -38,8 +38,8 @@ id = 3
 name = "No calendar"
 timezone = "UTC"
 """
-EPIPHANY = date(2027, 1, 6)
-WOMENS_DAY = date(2027, 3, 8)
+EPIPHANY = date(2083, 1, 6)
+WOMENS_DAY = date(2083, 3, 8)
 
 
 def cli(database: DatabaseUnderTest, *args: str) -> CliResult:
@@ -52,8 +52,8 @@ def cli_json(database: DatabaseUnderTest, *args: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
-def sync_2027(database: DatabaseUnderTest, *args: str) -> dict[str, Any]:
-    return cli_json(database, "holidays", "sync", "--years", "2027", *args)
+def sync_2083(database: DatabaseUnderTest, *args: str) -> dict[str, Any]:
+    return cli_json(database, "holidays", "sync", "--years", "2083", *args)
 
 
 def exceptions(database: DatabaseUnderTest) -> list[Any]:
@@ -94,7 +94,7 @@ def test_import_reads_the_calendar_and_facilities_shows_it(clinics: DatabaseUnde
 
 
 def test_bavaria_closes_on_epiphany_and_berlin_on_womens_day(clinics: DatabaseUnderTest) -> None:
-    result = sync_2027(clinics)
+    result = sync_2083(clinics)
 
     munich, berlin = closed_days(clinics, 1), closed_days(clinics, 2)
     assert EPIPHANY in munich
@@ -103,7 +103,7 @@ def test_bavaria_closes_on_epiphany_and_berlin_on_womens_day(clinics: DatabaseUn
     assert WOMENS_DAY not in munich
     assert closed_days(clinics, 3) == {}
     assert result["created"] == len(munich) + len(berlin)
-    assert all(day.year == 2027 for day in [*munich, *berlin])
+    assert all(day.year == 2083 for day in [*munich, *berlin])
     for row in exceptions(clinics):
         assert (row.doctor_id, row.start_time, row.end_time, row.type) == (
             None,
@@ -119,11 +119,11 @@ def test_bavaria_closes_on_epiphany_and_berlin_on_womens_day(clinics: DatabaseUn
 
 
 def test_a_second_sync_changes_nothing(clinics: DatabaseUnderTest) -> None:
-    sync_2027(clinics)
+    sync_2083(clinics)
     before = [tuple(row) for row in exceptions(clinics)]
 
-    again = sync_2027(clinics)
-    text = cli(clinics, "holidays", "sync", "--years", "2027")
+    again = sync_2083(clinics)
+    text = cli(clinics, "holidays", "sync", "--years", "2083")
 
     assert (again["created"], again["updated"], again["removed"]) == (0, 0, 0)
     assert again["unchanged"] == len(before)
@@ -133,7 +133,7 @@ def test_a_second_sync_changes_nothing(clinics: DatabaseUnderTest) -> None:
 
 def test_exceptions_entered_by_people_are_never_touched(clinics: DatabaseUnderTest) -> None:
     own = add_exception(clinics.engine, 1, EPIPHANY, reason="inventory", start_time=None)
-    sync_2027(clinics)
+    sync_2083(clinics)
     with clinics.engine.begin() as connection:
         connection.execute(
             update(facilities)
@@ -141,7 +141,7 @@ def test_exceptions_entered_by_people_are_never_touched(clinics: DatabaseUnderTe
             .values(holiday_country=None, holiday_subdivision=None)
         )
 
-    emptied = sync_2027(clinics, "--facility", "1")
+    emptied = sync_2083(clinics, "--facility", "1")
 
     assert emptied["removed"] > 0
     assert [
@@ -152,16 +152,16 @@ def test_exceptions_entered_by_people_are_never_touched(clinics: DatabaseUnderTe
 def test_another_subdivision_moves_the_facility_to_its_calendar(
     clinics: DatabaseUnderTest,
 ) -> None:
-    sync_2027(clinics)
+    sync_2083(clinics)
     new_year = next(
-        r.id for r in exceptions(clinics) if r.facility_id == 1 and r.start_date == date(2027, 1, 1)
+        r.id for r in exceptions(clinics) if r.facility_id == 1 and r.start_date == date(2083, 1, 1)
     )
     with clinics.engine.begin() as connection:
         connection.execute(
             update(facilities).where(facilities.c.id == 1).values(holiday_subdivision="BE")
         )
 
-    moved = sync_2027(clinics)
+    moved = sync_2083(clinics)
 
     assert closed_days(clinics, 1) == closed_days(clinics, 2)
     assert moved["removed"] >= 1
@@ -171,13 +171,13 @@ def test_another_subdivision_moves_the_facility_to_its_calendar(
 
 
 def test_a_removed_holiday_stays_open_until_restored(clinics: DatabaseUnderTest) -> None:
-    sync_2027(clinics)
+    sync_2083(clinics)
     epiphany = next(
         r.id for r in exceptions(clinics) if r.facility_id == 1 and r.start_date == EPIPHANY
     )
 
     removed = cli(clinics, "exceptions", "remove", str(epiphany))
-    resynced = sync_2027(clinics)
+    resynced = sync_2083(clinics)
     openings = cli_json(clinics, "holidays", "openings")["openings"]
 
     assert removed.exit_code == 0, removed.stderr
@@ -185,11 +185,11 @@ def test_a_removed_holiday_stays_open_until_restored(clinics: DatabaseUnderTest)
     assert EPIPHANY not in closed_days(clinics, 1)
     assert (resynced["created"], resynced["kept_open"]) == (0, 1)
     assert [(o["facility_id"], o["date"], o["name"]) for o in openings] == [
-        (1, "2027-01-06", "Heilige Drei Könige")
+        (1, "2083-01-06", "Heilige Drei Könige")
     ]
 
     restored = cli(clinics, "holidays", "restore", str(openings[0]["id"]))
-    closed_again = sync_2027(clinics)
+    closed_again = sync_2083(clinics)
 
     assert restored.exit_code == 0, restored.stderr
     assert closed_again["created"] == 1
@@ -211,7 +211,7 @@ def test_a_calendar_the_package_does_not_know_is_one_line_and_nothing_is_written
     with clinics.engine.begin() as connection:
         connection.execute(update(facilities).where(facilities.c.id == 2).values({column: value}))
 
-    result = cli(clinics, "holidays", "sync", "--years", "2027")
+    result = cli(clinics, "holidays", "sync", "--years", "2083")
 
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
@@ -224,7 +224,7 @@ def test_a_calendar_the_package_does_not_know_is_one_line_and_nothing_is_written
 @pytest.mark.parametrize(
     "args",
     [
-        ("--years", "2027", "--ahead", "30d"),
+        ("--years", "2083", "--ahead", "30d"),
         ("--years", "twenty"),
         ("--ahead", "3y"),
         ("--facility", "99"),
@@ -241,7 +241,7 @@ def test_bad_options_are_one_line_and_exit_2(
 
 
 def test_a_dry_run_writes_nothing(clinics: DatabaseUnderTest) -> None:
-    result = sync_2027(clinics, "--dry-run")
+    result = sync_2083(clinics, "--dry-run")
 
     assert result["dry_run"] is True
     assert result["created"] > 0
@@ -263,8 +263,8 @@ def test_a_zone_far_from_utc_is_closed_for_its_whole_local_day(
     for weekday in range(7):
         add_rule(database.engine, facility, doctor, weekday, "00:00", "00:00", 60)
 
-    sync_2027(database)
-    generated = cli(database, "generate", "--start-date", "2027-02-05", "--end-date", "2027-02-07")
+    sync_2083(database)
+    generated = cli(database, "generate", "--start-date", "2083-02-05", "--end-date", "2083-02-07")
 
     assert generated.exit_code == 0, generated.stderr
     with database.engine.connect() as connection:
@@ -273,18 +273,18 @@ def test_a_zone_far_from_utc_is_closed_for_its_whole_local_day(
     for start in starts:
         local = start.astimezone(auckland).date()
         per_day[local] = per_day.get(local, 0) + 1
-    assert per_day == {date(2027, 2, 5): 24, date(2027, 2, 7): 24}
+    assert per_day == {date(2083, 2, 5): 24, date(2083, 2, 7): 24}
 
 
 def test_new_holidays_list_the_taken_slots_and_what_generate_will_remove(
     clinics: DatabaseUnderTest,
 ) -> None:
-    """Munich's doctor works on Wednesdays; 6 January 2027 is one. A patient booked 09:00."""
+    """Munich's doctor works on Wednesdays; 6 January 2083 is one. A patient booked 09:00."""
     doctor = add_doctor(clinics.engine, "Dr. Weber")
     add_rule(clinics.engine, 1, doctor, 3, "09:00", "12:00", 60)
-    assert cli(clinics, "generate", "--start-date", "2027-01-04", "--days", "6").exit_code == 0
+    assert cli(clinics, "generate", "--start-date", "2083-01-04", "--days", "6").exit_code == 0
     berlin = ZoneInfo("Europe/Berlin")
-    nine = datetime(2027, 1, 6, 9, tzinfo=berlin)
+    nine = datetime(2083, 1, 6, 9, tzinfo=berlin)
     s = availability_slots.c
     with clinics.engine.begin() as connection:
         connection.execute(
@@ -292,12 +292,12 @@ def test_new_holidays_list_the_taken_slots_and_what_generate_will_remove(
         )
         booked = connection.scalar(select(s.id).where(s.start_at == nine))
 
-    text = cli(clinics, "holidays", "sync", "--years", "2027", "--facility", "1")
-    generated = cli_json(clinics, "generate", "--start-date", "2027-01-04", "--days", "6")
+    text = cli(clinics, "holidays", "sync", "--years", "2083", "--facility", "1")
+    generated = cli_json(clinics, "generate", "--start-date", "2083-01-04", "--days", "6")
 
     assert text.exit_code == 0, text.stderr
     assert "will remove 2 open slot(s)" in text.stdout
-    assert re.search(rf"{booked} .*2027-01-06 09:00 \+01:00 +booked", text.stdout)
+    assert re.search(rf"{booked} .*2083-01-06 09:00 \+01:00 +booked", text.stdout)
     assert generated["removed"] == 2
     assert generated["conflicts"] == 1
 
@@ -333,7 +333,7 @@ def test_the_crontab_line_syncs_then_generates(clinics: DatabaseUnderTest, tmp_p
 def test_removing_an_exception_people_entered_remembers_nothing(
     clinics: DatabaseUnderTest,
 ) -> None:
-    own = add_exception(clinics.engine, 1, date(2027, 2, 1), reason="inventory")
+    own = add_exception(clinics.engine, 1, date(2083, 2, 1), reason="inventory")
 
     removed = cli(clinics, "exceptions", "remove", str(own))
 
@@ -347,7 +347,7 @@ def test_a_failed_sync_is_retried_with_its_parameters(clinics: DatabaseUnderTest
         clinics.engine,
         job="holidays",
         status="failed",
-        params={"facility_ids": [2], "years": [2027], "ahead": None},
+        params={"facility_ids": [2], "years": [2083], "ahead": None},
         error="lost the connection",
     )
 
@@ -380,31 +380,31 @@ def test_check_warns_about_a_failed_sync_and_its_max_age(clinics: DatabaseUnderT
 
 def test_a_moved_or_renamed_holiday_keeps_its_exception(clinics: DatabaseUnderTest) -> None:
     """As if the package's data had said 7 January, and "Epiphany", before a correction."""
-    sync_2027(clinics, "--facility", "1")
+    sync_2083(clinics, "--facility", "1")
     e = availability_exceptions.c
     by_day = {row.start_date: row.id for row in exceptions(clinics)}
-    epiphany, new_year = by_day[EPIPHANY], by_day[date(2027, 1, 1)]
+    epiphany, new_year = by_day[EPIPHANY], by_day[date(2083, 1, 1)]
     with clinics.engine.begin() as connection:
         connection.execute(
             update(availability_exceptions)
             .where(e.id == epiphany)
-            .values(start_date=date(2027, 1, 7))
+            .values(start_date=date(2083, 1, 7))
         )
         connection.execute(
             update(availability_exceptions).where(e.id == new_year).values(reason="New Year")
         )
 
-    synced = sync_2027(clinics, "--facility", "1")
+    synced = sync_2083(clinics, "--facility", "1")
 
     (munich,) = synced["facility_list"]
     assert (synced["created"], synced["removed"]) == (0, 0)
     assert [(u["id"], u["date"], u["was_date"], u["was_name"]) for u in munich["updated"]] == [
-        (new_year, "2027-01-01", "2027-01-01", "New Year"),
-        (epiphany, "2027-01-06", "2027-01-07", "Heilige Drei Könige"),
+        (new_year, "2083-01-01", "2083-01-01", "New Year"),
+        (epiphany, "2083-01-06", "2083-01-07", "Heilige Drei Könige"),
     ]
     rows = {row.id: (row.start_date, row.reason) for row in exceptions(clinics)}
     assert rows[epiphany] == (EPIPHANY, "Heilige Drei Könige")
-    assert rows[new_year] == (date(2027, 1, 1), "Neujahr")
+    assert rows[new_year] == (date(2083, 1, 1), "Neujahr")
 
 
 def test_a_facility_with_a_zone_slotgen_cannot_read_is_skipped_and_the_rest_synced(
@@ -415,7 +415,7 @@ def test_a_facility_with_a_zone_slotgen_cannot_read_is_skipped_and_the_rest_sync
             update(facilities).where(facilities.c.id == 1).values(timezone="Mars/Olympus")
         )
 
-    result = cli(clinics, "holidays", "sync", "--years", "2027")
+    result = cli(clinics, "holidays", "sync", "--years", "2083")
 
     assert result.exit_code == 1
     assert "1 facilities skipped" in result.stdout

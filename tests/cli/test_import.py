@@ -55,8 +55,8 @@ SCHEDULE: dict[str, list[dict[str, Any]]] = {
             "end_time": "00:00",
             "slot_duration_minutes": 20,
             "buffer_minutes": 10,
-            "valid_from": "2027-01-01",
-            "valid_until": "2027-06-30",
+            "valid_from": "2083-01-01",
+            "valid_until": "2083-06-30",
             "is_active": False,
         },
         {
@@ -70,12 +70,12 @@ SCHEDULE: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "availability_exceptions": [
-        {"id": 1, "facility_id": 1, "start_date": "2027-12-24", "end_date": "2027-12-26"},
+        {"id": 1, "facility_id": 1, "start_date": "2083-12-24", "end_date": "2083-12-26"},
         {
             "id": 2,
             "facility_id": 2,
             "doctor_id": 2,
-            "start_date": "2027-02-07",
+            "start_date": "2083-02-07",
             "start_time": "13:00",
             "end_time": "17:00",
             "type": "emergency",
@@ -103,16 +103,16 @@ EXPECTED = {
             time(0),
             20,
             10,
-            date(2027, 1, 1),
-            date(2027, 6, 30),
+            date(2083, 1, 1),
+            date(2083, 6, 30),
             False,
             None,
         ),
         (3, 1, 2, None, 5, time(8, 30), time(10), 15, 0, None, None, True, None),
     ],
     "availability_exceptions": [
-        (1, 1, None, date(2027, 12, 24), date(2027, 12, 26), None, None, "blocked", None, None),
-        (2, 2, 2, date(2027, 2, 7), None, time(13), time(17), "emergency", "Called away", None),
+        (1, 1, None, date(2083, 12, 24), date(2083, 12, 26), None, None, "blocked", None, None),
+        (2, 2, 2, date(2083, 2, 7), None, time(13), time(17), "emergency", "Called away", None),
     ],
 }
 """SCHEDULE as the tables hold it: weekdays as numbers, defaults filled in."""
@@ -217,16 +217,16 @@ def test_short_table_names_and_toml_dates_and_times(
         '[[doctors]]\nid = 3\nname = "Dr. Lee"\n\n'
         '[[rules]]\nid = 5\nfacility_id = 7\ndoctor_id = 3\nday_of_week = "TUESDAY"\n'
         'start_time = 09:00:00\nend_time = "10:00"\nslot_duration_minutes = 30\n'
-        "valid_from = 2027-03-01\n\n"
-        "[[exceptions]]\nfacility_id = 7\nstart_date = 2027-04-01\n"
+        "valid_from = 2083-03-01\n\n"
+        "[[exceptions]]\nfacility_id = 7\nstart_date = 2083-04-01\n"
     )
     assert import_(database, path).exit_code == 0
     rows = stored(database)
     assert rows["facilities"] == [(7, "North", "UTC", None, None)]
     assert rows["availability_rules"] == [
-        (5, 7, 3, None, 2, time(9), time(10), 30, 0, date(2027, 3, 1), None, True, None)
+        (5, 7, 3, None, 2, time(9), time(10), 30, 0, date(2083, 3, 1), None, True, None)
     ]
-    assert [row[1:4] for row in rows["availability_exceptions"]] == [(7, None, date(2027, 4, 1))]
+    assert [row[1:4] for row in rows["availability_exceptions"]] == [(7, None, date(2083, 4, 1))]
 
 
 BAD_TOML = """\
@@ -495,7 +495,7 @@ def large_schedule(rules: int) -> dict[str, list[dict[str, Any]]]:
             "end_time": f"{hour + 2:02d}:00",
             "slot_duration_minutes": 10 + n % 50,
             "buffer_minutes": n % 5,
-            "valid_from": f"2027-{1 + n % 12:02d}-01",
+            "valid_from": f"2083-{1 + n % 12:02d}-01",
             "is_active": n % 3 != 0,
         }
         if n % 10:
@@ -616,13 +616,13 @@ def test_windows_line_ends_read_as_before(database: DatabaseUnderTest, tmp_path:
     exceptions_json = tmp_path / "exceptions.json"
     exceptions_json.write_bytes(
         b'{\r\n  "exceptions": [\r\n    {\r\n      "facility_id": 1,\r\n'
-        b'      "start_date": "2027-13-01"\r\n    }\r\n  ]\r\n}\r\n'
+        b'      "start_date": "2083-13-01"\r\n    }\r\n  ]\r\n}\r\n'
     )
 
     result = import_(database, facilities_csv, exceptions_json)
 
     assert result.stderr.splitlines()[0] == (
-        f"{exceptions_json}:5: start_date: must be a date YYYY-MM-DD, got '2027-13-01'"
+        f"{exceptions_json}:5: start_date: must be a date YYYY-MM-DD, got '2083-13-01'"
     )
     assert import_(database, facilities_csv).exit_code == 0
     assert stored(database)["facilities"] == [

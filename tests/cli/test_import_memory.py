@@ -63,8 +63,8 @@ def schedule(rows: int) -> dict[str, list[dict[str, Any]]]:
                 "end_time": f"{10 + n % 8:02d}:30",
                 "slot_duration_minutes": 15,
                 "buffer_minutes": 5,
-                "valid_from": "2027-01-01",
-                "valid_until": "2027-12-31",
+                "valid_from": "2083-01-01",
+                "valid_until": "2083-12-31",
                 "is_active": n % 3 != 0,
             }
             for n in range(rules)

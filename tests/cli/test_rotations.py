@@ -20,7 +20,7 @@ from tests.factories import add_doctor, add_facility, add_rule, slots
 from tests.helpers import CliResult, run_cli
 
 BERLIN = ZoneInfo("Europe/Berlin")
-RANGE = ("--start-date", "2027-01-01", "--end-date", "2027-02-28")
+RANGE = ("--start-date", "2083-01-01", "--end-date", "2083-02-28")
 RULE_HEADER = [
     "id",
     "facility_id",
@@ -57,7 +57,7 @@ def roster(tmp_path: Path, week_a_from: str) -> list[Path]:
             RULE_HEADER,
             [
                 [1, 1, 1, "friday", "09:00", "11:00", 60, week_a_from, "every 2 weeks"],
-                [2, 2, 1, "friday", "09:00", "11:00", 60, "2027-01-11", "every 2 weeks"],
+                [2, 2, 1, "friday", "09:00", "11:00", 60, "2083-01-11", "every 2 weeks"],
                 [3, 1, 2, "monday", "14:00", "15:00", 60, "", "1st monday"],
                 [4, 1, 2, "friday", "14:00", "15:00", 60, "", "last friday"],
             ],
@@ -87,20 +87,20 @@ def days_of(database: DatabaseUnderTest) -> list[date]:
     return sorted({slot.start_at.date() for slot in slots(database.engine)})
 
 
-WEEK_A_FRIDAYS = [date(2027, 1, 8), date(2027, 1, 22), date(2027, 2, 5), date(2027, 2, 19)]
+WEEK_A_FRIDAYS = [date(2083, 1, 8), date(2083, 1, 22), date(2083, 2, 5), date(2083, 2, 19)]
 WEEK_B_FRIDAYS = [
-    date(2027, 1, 1),
-    date(2027, 1, 15),
-    date(2027, 1, 29),
-    date(2027, 2, 12),
-    date(2027, 2, 26),
+    date(2083, 1, 1),
+    date(2083, 1, 15),
+    date(2083, 1, 29),
+    date(2083, 2, 12),
+    date(2083, 2, 26),
 ]
 
 
 def test_a_rotation_roster_from_a_spreadsheet_generates_its_weeks_and_months(
     database: DatabaseUnderTest, tmp_path: Path
 ) -> None:
-    imported = run(database, "import", *map(str, roster(tmp_path, "2027-01-04")))
+    imported = run(database, "import", *map(str, roster(tmp_path, "2083-01-04")))
     assert imported.exit_code == 0, imported.stderr
     with database.engine.connect() as connection:
         stored = {
@@ -120,25 +120,25 @@ def test_a_rotation_roster_from_a_spreadsheet_generates_its_weeks_and_months(
     assert first["created"] == 2 * (4 + 4) + 2 + 2
     assert first["conflicts"] == 0
     assert days_per_rule(database) == {
-        1: [d for d in WEEK_A_FRIDAYS if d >= date(2027, 1, 4)],
+        1: [d for d in WEEK_A_FRIDAYS if d >= date(2083, 1, 4)],
         # valid_from 11 January: 15 January is the first Friday of its week B.
-        2: [d for d in WEEK_B_FRIDAYS if d >= date(2027, 1, 11)],
-        3: [date(2027, 1, 4), date(2027, 2, 1)],
-        4: [date(2027, 1, 29), date(2027, 2, 26)],
+        2: [d for d in WEEK_B_FRIDAYS if d >= date(2083, 1, 11)],
+        3: [date(2083, 1, 4), date(2083, 2, 1)],
+        4: [date(2083, 1, 29), date(2083, 2, 26)],
     }
     again = generate(database)
     assert (again["created"], again["updated"], again["removed"]) == (0, 0, 0)
 
     # Swap week A and week B for Berlin: valid_from one week later. One of the old
     # Berlin Fridays is booked meanwhile, so it stays and is reported.
-    booked_day = datetime(2027, 1, 22, 9, tzinfo=BERLIN).astimezone(UTC)
+    booked_day = datetime(2083, 1, 22, 9, tzinfo=BERLIN).astimezone(UTC)
     with database.engine.begin() as connection:
         connection.execute(
             update(availability_slots)
             .where(availability_slots.c.start_at == booked_day, availability_slots.c.rule_id == 1)
             .values(status=SlotStatus.BOOKED)
         )
-    swapped = run(database, "import", *map(str, roster(tmp_path, "2027-01-11")))
+    swapped = run(database, "import", *map(str, roster(tmp_path, "2083-01-11")))
     assert swapped.exit_code == 0, swapped.stderr
     changed = generate(database)
     # Rule 1 now shares week B with rule 2 at the same hours: rule 2 loses to rule 1.
@@ -146,11 +146,11 @@ def test_a_rotation_roster_from_a_spreadsheet_generates_its_weeks_and_months(
     taken = [c for c in changed["conflict_list"] if c["kind"] == "taken_slot_not_planned"]
     assert len(taken) == 1
     assert days_per_rule(database)[1] == [
-        date(2027, 1, 15),
-        date(2027, 1, 22),  # the booked slot's day, kept
-        date(2027, 1, 29),
-        date(2027, 2, 12),
-        date(2027, 2, 26),
+        date(2083, 1, 15),
+        date(2083, 1, 22),  # the booked slot's day, kept
+        date(2083, 1, 29),
+        date(2083, 2, 12),
+        date(2083, 2, 26),
     ]
     settled = generate(database)
     assert (settled["created"], settled["updated"], settled["removed"]) == (0, 0, 0)
@@ -164,12 +164,12 @@ def test_opposite_parities_pass_rules_check_and_show_their_weeks(
     database: DatabaseUnderTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
-    assert run(database, "import", *map(str, roster(tmp_path, "2027-01-04"))).exit_code == 0
+    assert run(database, "import", *map(str, roster(tmp_path, "2083-01-04"))).exit_code == 0
     check = run(database, "rules", "check")
     assert check.exit_code == 0, check.stdout
     listed = run(database, "rules", "list")
-    assert "every 2 weeks from 2027-01-04 (week A)" in listed.stdout
-    assert "every 2 weeks from 2027-01-11 (week B)" in listed.stdout
+    assert "every 2 weeks from 2083-01-04 (week A)" in listed.stdout
+    assert "every 2 weeks from 2083-01-11 (week B)" in listed.stdout
     assert "1st Monday" in listed.stdout
     assert "last Friday" in listed.stdout
     preview = run(database, "rules", "preview", "2", "--count", "3", "--json")
@@ -181,9 +181,9 @@ def test_opposite_parities_pass_rules_check_and_show_their_weeks(
     assert all(d["start_local"].endswith("09:00 +01:00") for d in dates[:1])
     shown = run(database, "rules", "preview", "1", "-n", "2")
     assert shown.exit_code == 0, shown.stderr
-    assert "every 2 weeks from 2027-01-04 (week A)" in shown.stdout
-    first_row = next(line for line in shown.stdout.splitlines() if "2027-01-08 Fri" in line)
-    assert first_row.split()[2:] == ["09:00", "+01:00", "11:00", "+01:00", "2027-W01", "A"]
+    assert "every 2 weeks from 2083-01-04 (week A)" in shown.stdout
+    first_row = next(line for line in shown.stdout.splitlines() if "2083-01-08 Fri" in line)
+    assert first_row.split()[2:] == ["09:00", "+01:00", "11:00", "+01:00", "2083-W01", "A"]
 
 
 def test_bad_recurrences_written_by_the_web_app_are_skipped_by_id_with_their_reason(
@@ -198,7 +198,7 @@ def test_bad_recurrences_written_by_the_web_app_are_skipped_by_id_with_their_rea
         for text, reason in (
             ("FREQ=DAILY", "FREQ must be WEEKLY or MONTHLY, not DAILY"),
             ("FREQ=WEEKLY;COUNT=3", "COUNT not supported"),
-            ("FREQ=WEEKLY;UNTIL=20270301", "UNTIL not supported"),
+            ("FREQ=WEEKLY;UNTIL=20830301", "UNTIL not supported"),
             ("FREQ=MONTHLY;BYDAY=1FR", "names Friday but day_of_week is 1 (Monday)"),
             ("FREQ=WEEKLY;INTERVAL=2", "set valid_from"),
             ("every second week", "is not NAME=VALUE"),
@@ -218,13 +218,13 @@ def test_bad_recurrences_written_by_the_web_app_are_skipped_by_id_with_their_rea
 def test_an_unclear_recurrence_in_a_file_is_its_file_and_line(
     database: DatabaseUnderTest, tmp_path: Path
 ) -> None:
-    files = roster(tmp_path, "2027-01-04")
+    files = roster(tmp_path, "2083-01-04")
     write_csv(
         files[2],
         RULE_HEADER,
         [
-            [1, 1, 1, "friday", "09:00", "11:00", 60, "2027-01-04", "every 2 weeks"],
-            [2, 1, 1, "friday", "12:00", "13:00", 60, "2027-01-04", "biweekly"],
+            [1, 1, 1, "friday", "09:00", "11:00", 60, "2083-01-04", "every 2 weeks"],
+            [2, 1, 1, "friday", "12:00", "13:00", 60, "2083-01-04", "biweekly"],
             [3, 1, 2, "monday", "14:00", "15:00", 60, "", "last friday"],
             [4, 1, 2, "monday", "14:00", "15:00", 60, "", "every 3 weeks"],
         ],
@@ -265,7 +265,7 @@ def test_toml_and_json_take_a_recurrence_too(database: DatabaseUnderTest, tmp_pa
                         "start_time": "09:00",
                         "end_time": "10:00",
                         "slot_duration_minutes": 30,
-                        "valid_from": "2027-01-04",
+                        "valid_from": "2083-01-04",
                         "recurrence": "FREQ=WEEKLY;INTERVAL=3",
                     }
                 ]

@@ -62,14 +62,14 @@ def test_list_shows_rules_in_local_terms(
         30,
         buffer_minutes=10,
         service_id=checkup,
-        valid_from=date(2027, 1, 1),
-        valid_until=date(2027, 6, 30),
+        valid_from=date(2083, 1, 1),
+        valid_until=date(2083, 6, 30),
     )
     late = add_rule(engine, south, kim, 5, "18:00", "00:00", 45, is_active=False)
 
     table = rules(database, "list")
     assert table.exit_code == 0, table.stderr
-    for text in ("Mon", "09:00-12:00", "Europe/Berlin", "30 min +10", "Checkup", "2027-06-30"):
+    for text in ("Mon", "09:00-12:00", "Europe/Berlin", "30 min +10", "Checkup", "2083-06-30"):
         assert text in table.stdout
     for text in ("Fri", "18:00-24:00", "America/New_York", "45 min", "any", "always", "no"):
         assert text in table.stdout
@@ -94,8 +94,8 @@ def test_list_shows_rules_in_local_terms(
         "buffer_minutes": 10,
         "service_id": 0,
         "service": "Checkup",
-        "valid_from": "2027-01-01",
-        "valid_until": "2027-06-30",
+        "valid_from": "2083-01-01",
+        "valid_until": "2083-06-30",
         "is_active": True,
         "recurrence": None,
         "repeats": "every week",
@@ -147,7 +147,7 @@ def test_check_finds_every_kind_of_problem(database: DatabaseUnderTest) -> None:
     add_rule(engine, london, kim, 2, "11:00", "12:00")  # 12:00-13:00 in Berlin: fine
     too_long = add_rule(engine, berlin, roe, 3, "09:00", "09:30", 45)
     backwards_validity = add_rule(
-        engine, berlin, roe, 4, valid_from=date(2027, 5, 1), valid_until=date(2027, 4, 1)
+        engine, berlin, roe, 4, valid_from=date(2083, 5, 1), valid_until=date(2083, 4, 1)
     )
     bad_zone = add_rule(engine, mars, roe, 5)
     bad_time = add_rule(engine, berlin, roe, 6, "12:00", "09:00")
@@ -161,7 +161,7 @@ def test_check_finds_every_kind_of_problem(database: DatabaseUnderTest) -> None:
         f"error rule {same_a}, {same_b}: overlap",
         f"error rule {cross_a}, {cross_b}: overlap",
         f"error rule {too_long}: slot_duration_minutes 45 is longer than",
-        f"error rule {backwards_validity}: valid_until 2027-04-01 is before valid_from",
+        f"error rule {backwards_validity}: valid_until 2083-04-01 is before valid_from",
         f"error rule {bad_zone}: facility has an unknown time zone 'Mars/Olympus_Mons'",
         f"error rule {bad_time}: end_time 09:00 is not after start_time 12:00",
         f"note rule {inactive}: inactive",

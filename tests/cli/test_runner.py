@@ -84,7 +84,7 @@ def kill(process: "subprocess.Popen[str]") -> None:
     process.communicate(timeout=30)
 
 
-GENERATE = ("generate", "--start-date", "2027-03-01", "--days", "60", "--json")
+GENERATE = ("generate", "--start-date", "2083-03-01", "--days", "60", "--json")
 
 
 def test_killed_generate_is_abandoned_and_the_next_run_finishes_the_work(
@@ -94,7 +94,7 @@ def test_killed_generate_is_abandoned_and_the_next_run_finishes_the_work(
     # On a server the last doctor's row is held, so the run cannot finish before it is
     # killed; SQLite has no row locks, and a year keeps its first run busy when it dies.
     days = 366 if database.backend == "sqlite" else 60
-    args = ("generate", "--start-date", "2027-03-01", "--days", str(days), "--json")
+    args = ("generate", "--start-date", "2083-03-01", "--days", str(days), "--json")
     with ExitStack() as held:
         if database.backend != "sqlite":
             held.enter_context(doctor_held(database.engine, last=True))
@@ -113,7 +113,7 @@ def test_killed_generate_is_abandoned_and_the_next_run_finishes_the_work(
     ]
     assert runs(database)[0].finished_at is not None
     keys = slot_keys(database.engine)
-    first = date(2027, 3, 1)
+    first = date(2083, 3, 1)
     weekdays = sum((first + timedelta(days=n)).weekday() < 5 for n in range(days + 1))
     assert len(keys) == 120 * weekdays * 40
     check = json.loads(run(database, *args, "--dry-run").stdout)
@@ -127,7 +127,7 @@ def test_second_run_of_a_job_at_work_is_skipped(busy_clinic: DatabaseUnderTest, 
     args = ("release", "--batch-size", "1", "--json") if job == "release" else GENERATE
     if job == "generate" and database.backend == "sqlite":
         # The embedded database writes fastest: give the first run enough to still be at it.
-        args = ("generate", "--start-date", "2027-03-01", "--days", "366", "--json")
+        args = ("generate", "--start-date", "2083-03-01", "--days", "366", "--json")
     # A lease long enough that the first run's heartbeat, which waits for SQLite's write
     # lock while a chunk is written, stays fresh.
     first = start(database, *args, lease=120)
@@ -463,7 +463,7 @@ def test_password_appears_in_no_log_output_or_row(
         ("generate", "--days", "3"),
         ("generate", "--facility", "999"),
         ("release",),
-        ("holidays", "sync", "--years", "2027"),
+        ("holidays", "sync", "--years", "2083"),
         ("db", "info"),
         ("runs", "--json"),
     ):

@@ -96,7 +96,7 @@ def test_a_second_signal_stops_at_once_and_rolls_the_chunk_back(
             str(log),
             "generate",
             "--start-date",
-            "2027-03-01",
+            "2083-03-01",
             "--days",
             "60",
             "--database-url",
@@ -115,7 +115,7 @@ def test_a_second_signal_stops_at_once_and_rolls_the_chunk_back(
     assert "stopped at once by a second signal" in (row.error or "")
     assert slot_keys(busy_clinic.engine) == [], "the first chunk was rolled back"
     again = run_installed(
-        "generate", "--start-date", "2027-03-01", "--days", "60", "--database-url", busy_clinic.url
+        "generate", "--start-date", "2083-03-01", "--days", "60", "--database-url", busy_clinic.url
     )
     assert again.exit_code == 0, again.stderr
     assert len(slot_keys(busy_clinic.engine)) == 120 * 45 * 40

@@ -68,8 +68,8 @@ def dst_clinics(database: DatabaseUnderTest) -> dict[str, int]:
     add_rule(engine, new_york, kim, 0, "01:00", "04:00", 60)
     add_rule(engine, new_york, kim, 6, "22:00", "00:00", 60)  # after midnight UTC
     add_rule(engine, lord_howe, roe, 0, "01:00", "03:00", 30)
-    generate(database, "2027-03-13", "2027-03-28")
-    generate(database, "2027-04-04", "2027-04-04")
+    generate(database, "2083-03-13", "2083-03-28")
+    generate(database, "2083-04-04", "2083-04-04")
     return {"berlin": berlin, "new_york": new_york, "lord_howe": lord_howe, "kim": kim}
 
 
@@ -84,48 +84,48 @@ def starts(listing: dict[str, Any], facility_id: int, day: str) -> list[str]:
 def test_local_times_across_dst_changes(
     database: DatabaseUnderTest, dst_clinics: dict[str, int]
 ) -> None:
-    berlin = slots_json(database, "--facility", str(dst_clinics["berlin"]), "--date", "2027-03-28")
-    assert starts(berlin, dst_clinics["berlin"], "2027-03-28") == [
-        "2027-03-28 01:00 +01:00",
-        "2027-03-28 03:00 +02:00",
+    berlin = slots_json(database, "--facility", str(dst_clinics["berlin"]), "--date", "2083-03-28")
+    assert starts(berlin, dst_clinics["berlin"], "2083-03-28") == [
+        "2083-03-28 01:00 +01:00",
+        "2083-03-28 03:00 +02:00",
     ]
     first = berlin["slots"][0]
     assert set(first) == SLOT_KEYS
-    assert first["start_at"] == "2027-03-28T00:00:00+00:00"
-    assert first["end_local"] == "2027-03-28 03:00 +02:00"
+    assert first["start_at"] == "2083-03-28T00:00:00+00:00"
+    assert first["end_local"] == "2083-03-28 03:00 +02:00"
     assert first["timezone"] == "Europe/Berlin"
     assert first["doctor"] == "Dr. Lee"
     assert first["service"] is None
 
     new_york = slots_json(
-        database, "--facility", str(dst_clinics["new_york"]), "--date", "2027-03-14"
+        database, "--facility", str(dst_clinics["new_york"]), "--date", "2083-03-14"
     )
-    assert starts(new_york, dst_clinics["new_york"], "2027-03-14") == [
-        "2027-03-14 01:00 -05:00",
-        "2027-03-14 03:00 -04:00",
+    assert starts(new_york, dst_clinics["new_york"], "2083-03-14") == [
+        "2083-03-14 01:00 -05:00",
+        "2083-03-14 03:00 -04:00",
     ]
 
     lord_howe = slots_json(
-        database, "--facility", str(dst_clinics["lord_howe"]), "--date", "2027-04-04"
+        database, "--facility", str(dst_clinics["lord_howe"]), "--date", "2083-04-04"
     )
-    assert starts(lord_howe, dst_clinics["lord_howe"], "2027-04-04") == [
-        "2027-04-04 01:00 +11:00",
-        "2027-04-04 01:30 +11:00",
-        "2027-04-04 01:30 +10:30",
-        "2027-04-04 02:00 +10:30",
-        "2027-04-04 02:30 +10:30",
+    assert starts(lord_howe, dst_clinics["lord_howe"], "2083-04-04") == [
+        "2083-04-04 01:00 +11:00",
+        "2083-04-04 01:30 +11:00",
+        "2083-04-04 01:30 +10:30",
+        "2083-04-04 02:00 +10:30",
+        "2083-04-04 02:30 +10:30",
     ]
     assert [slot["start_at"] for slot in lord_howe["slots"]][:3] == [
-        "2027-04-03T14:00:00+00:00",
-        "2027-04-03T14:30:00+00:00",
-        "2027-04-03T15:00:00+00:00",
+        "2083-04-03T14:00:00+00:00",
+        "2083-04-03T14:30:00+00:00",
+        "2083-04-03T15:00:00+00:00",
     ]
     assert lord_howe["ranges"] == [
         {
             "facility_id": dst_clinics["lord_howe"],
             "timezone": "Australia/Lord_Howe",
-            "first_day": "2027-04-04",
-            "last_day": "2027-04-04",
+            "first_day": "2083-04-04",
+            "last_day": "2083-04-04",
         }
     ]
 
@@ -135,15 +135,15 @@ def test_per_day_counts_use_local_dates(
 ) -> None:
     """Saturday 22:00 and 23:00 in New York are Sunday in UTC: they count on Saturday."""
     ny = dst_clinics["new_york"]
-    set_status(database, utc(2027, 3, 14, 3, 0), "booked")  # Saturday 23:00 EST
-    set_status(database, utc(2027, 3, 14, 7, 0), "reserved")  # Sunday 03:00 EDT
+    set_status(database, utc(2083, 3, 14, 3, 0), "booked")  # Saturday 23:00 EST
+    set_status(database, utc(2083, 3, 14, 7, 0), "reserved")  # Sunday 03:00 EDT
     listing = slots_json(
-        database, "--facility", str(ny), "--from", "2027-03-13", "--to", "2027-03-14"
+        database, "--facility", str(ny), "--from", "2083-03-13", "--to", "2083-03-14"
     )
     assert listing["total"] == 4
     assert listing["days"] == [
         {
-            "date": "2027-03-13",
+            "date": "2083-03-13",
             "facility_id": ny,
             "facility": "New York",
             "timezone": "America/New_York",
@@ -154,7 +154,7 @@ def test_per_day_counts_use_local_dates(
             "total": 2,
         },
         {
-            "date": "2027-03-14",
+            "date": "2083-03-14",
             "facility_id": ny,
             "facility": "New York",
             "timezone": "America/New_York",
@@ -166,7 +166,7 @@ def test_per_day_counts_use_local_dates(
         },
     ]
 
-    every = slots_json(database, "--from", "2027-03-13", "--to", "2027-04-04")
+    every = slots_json(database, "--from", "2083-03-13", "--to", "2083-04-04")
     berlin_sundays = new_york_sundays = 3 + 3 + 2 + 3  # 14, 21, 28 March (DST), 4 April
     new_york_saturdays = 3 * 2
     lord_howe_sundays = 3 * 4 + 5  # an extra half hour on its fall-back night
@@ -174,9 +174,9 @@ def test_per_day_counts_use_local_dates(
         berlin_sundays + new_york_sundays + new_york_saturdays + lord_howe_sundays
     )
     per_day = {(d["date"], d["facility_id"]): d["total"] for d in every["days"]}
-    assert per_day[("2027-03-28", dst_clinics["berlin"])] == 2
-    assert per_day[("2027-03-21", dst_clinics["berlin"])] == 3
-    assert per_day[("2027-04-04", dst_clinics["lord_howe"])] == 5
+    assert per_day[("2083-03-28", dst_clinics["berlin"])] == 2
+    assert per_day[("2083-03-21", dst_clinics["berlin"])] == 3
+    assert per_day[("2083-04-04", dst_clinics["lord_howe"])] == 5
     assert sum(per_day.values()) == every["total"]
 
 
@@ -184,25 +184,25 @@ def test_status_filter_and_limit(
     database: DatabaseUnderTest, dst_clinics: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
-    set_status(database, utc(2027, 3, 28, 0, 0), "booked")  # Berlin 01:00 CET
+    set_status(database, utc(2083, 3, 28, 0, 0), "booked")  # Berlin 01:00 CET
     booked = slots_json(
-        database, "--from", "2027-03-13", "--to", "2027-03-31", "--status", "booked"
+        database, "--from", "2083-03-13", "--to", "2083-03-31", "--status", "booked"
     )
-    assert [slot["start_local"] for slot in booked["slots"]] == ["2027-03-28 01:00 +01:00"]
-    assert [(d["date"], d["booked"], d["total"]) for d in booked["days"]] == [("2027-03-28", 1, 1)]
+    assert [slot["start_local"] for slot in booked["slots"]] == ["2083-03-28 01:00 +01:00"]
+    assert [(d["date"], d["booked"], d["total"]) for d in booked["days"]] == [("2083-03-28", 1, 1)]
 
-    limited = slots_json(database, "--from", "2027-03-13", "--to", "2027-03-31", "--limit", "2")
+    limited = slots_json(database, "--from", "2083-03-13", "--to", "2083-03-31", "--limit", "2")
     assert len(limited["slots"]) == 2
     assert limited["total"] == 34
     assert limited["limit"] == 2
 
-    table = cli(database, "slots", "--from", "2027-03-13", "--to", "2027-03-31", "--limit", "3")
+    table = cli(database, "slots", "--from", "2083-03-13", "--to", "2083-03-31", "--limit", "3")
     assert table.exit_code == 0, table.stderr
-    assert "2027-03-14 01:00 +11:00" in table.stdout  # Lord Howe comes first in real time
+    assert "2083-03-14 01:00 +11:00" in table.stdout  # Lord Howe comes first in real time
     assert "Per local day" in table.stdout
     assert "Listed 3 of 34 slots" in table.stderr
 
-    nothing = cli(database, "slots", "--date", "2027-05-01")
+    nothing = cli(database, "slots", "--date", "2083-05-01")
     assert nothing.exit_code == 0
     assert nothing.stderr.strip() == "No slots match."
 
@@ -231,8 +231,8 @@ def test_default_range_is_the_coming_week(database: DatabaseUnderTest) -> None:
             "Error: give --date, or --from and --to, not both",
         ),
         (("--date", "someday"), "Error: bad date 'someday': use YYYY-MM-DD"),
-        (("--from", "2027-03-05", "--to", "2027-03-01"), "Error: end 2027-03-01 is before start"),
-        (("--from", "2027-01-01", "--to", "2028-06-01"), "Error: 2027-01-01 to 2028-06-01 is"),
+        (("--from", "2083-03-05", "--to", "2083-03-01"), "Error: end 2083-03-01 is before start"),
+        (("--from", "2083-01-01", "--to", "2084-06-01"), "Error: 2083-01-01 to 2084-06-01 is"),
         (("--doctor", "42"), "Error: unknown doctor id 42"),
     ],
 )
@@ -249,7 +249,7 @@ def test_a_short_list_is_the_earliest_slots_of_all_facilities_in_real_time(
 ) -> None:
     """Each facility's list is cut at the limit before the lists are merged: the merge must
     still give the earliest slots of all, in real time, as one full ordered read does."""
-    window = ("--from", "2027-03-13", "--to", "2027-04-04")
+    window = ("--from", "2083-03-13", "--to", "2083-04-04")
     every = slots_json(database, *window, "--limit", "1000")
     order = sorted(
         every["slots"], key=lambda slot: (slot["start_at"], slot["doctor_id"], slot["id"])
@@ -275,7 +275,7 @@ def test_hundreds_of_facilities_list_and_count_like_a_few(database: DatabaseUnde
     joins in one UNION ALL. The short list is still the earliest slots of all, in real time,
     and the day counts still cover every slot on its facility's local date."""
     zones = ("UTC", "Asia/Kathmandu", "America/New_York", "Australia/Lord_Howe")
-    first = datetime(2027, 3, 1, 12, tzinfo=UTC)
+    first = datetime(2083, 3, 1, 12, tzinfo=UTC)
     with database.engine.begin() as connection:
         connection.execute(
             insert(facilities),
@@ -295,7 +295,7 @@ def test_hundreds_of_facilities_list_and_count_like_a_few(database: DatabaseUnde
                 for hour in (0, 5)
             ],
         )
-    window = ("--from", "2027-03-01", "--to", "2027-03-02")
+    window = ("--from", "2083-03-01", "--to", "2083-03-02")
     every = slots_json(database, *window, "--limit", "5000")
     assert every["total"] == len(every["slots"]) == 1040
     order = sorted(
@@ -311,7 +311,7 @@ def test_hundreds_of_facilities_list_and_count_like_a_few(database: DatabaseUnde
         key = (slot["facility_id"], slot["start_local"][:10])
         local_days[key] = local_days.get(key, 0) + 1
     assert {(day["facility_id"], day["date"]): day["total"] for day in every["days"]} == local_days
-    assert {day for _, day in local_days} == {"2027-03-01", "2027-03-02"}  # Lord Howe, +11
+    assert {day for _, day in local_days} == {"2083-03-01", "2083-03-02"}  # Lord Howe, +11
 
     listed = cli(database, "slots", *window, "--limit", "4")
     assert listed.exit_code == 0, listed.stderr
