@@ -1,18 +1,14 @@
 """Each backend's fastest safe way to write many slots, and to read them back.
 
 The one place where the three backends differ for generate. Inserts go through the
-driver's bulk path, and a row another run inserted first is skipped on the unique key
-(never MariaDB's INSERT IGNORE, which would also swallow truncated values). PostgreSQL
-and MariaDB get them in (doctor_id, start_at) order, so concurrent runs take row locks in
-the same order and cannot deadlock. SQLite locks the whole database for one writer, so
-no order can deadlock there; it gets them in (facility_id, start_at) order, the order of
-its largest index beyond the unique key, whose upkeep then appends instead of seeking.
+driver's bulk path in (doctor_id, start_at) order, so concurrent runs take row locks in
+the same order and cannot deadlock, and a row another run inserted first is skipped on the
+unique key (never MariaDB's INSERT IGNORE, which would also swallow truncated values).
 """
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -25,13 +21,12 @@ SLOT_COLUMNS = (
     "doctor_id, start_at, end_at, facility_id, service_id, rule_id, created_at, updated_at"
 )
 
-_BY_FACILITY_AND_START = attrgetter("facility_id", "start_at", "doctor_id")
 _DEADLOCK_SQLSTATES = {"40001", "40P01"}
 _MYSQL_DEADLOCK_CODES = {1205, 1213}
 
 
 def insert_slots(connection: Connection, slots: Sequence[PlannedSlot], now: datetime) -> int:
-    """Insert slots given sorted by (doctor_id, start_at); returns how many were new."""
+    """Insert slots sorted by (doctor_id, start_at); returns how many were new."""
     if not slots:
         return 0
     name = connection.dialect.name
@@ -43,8 +38,7 @@ def insert_slots(connection: Connection, slots: Sequence[PlannedSlot], now: date
         text = cache(sqlite_instant)
         stamp = text(now)
         rows: Iterable[tuple[Any, ...]] = (
-            (d, text(s), text(e), f, sv, r, stamp, stamp)
-            for d, s, e, f, sv, r in sorted(slots, key=_BY_FACILITY_AND_START)
+            (d, text(s), text(e), f, sv, r, stamp, stamp) for d, s, e, f, sv, r in slots
         )
         statement = (
             f"INSERT INTO availability_slots ({SLOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "

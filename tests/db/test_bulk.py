@@ -1,4 +1,4 @@
-"""The bulk insert writes exactly the plan, whatever order each backend writes it in."""
+"""The bulk insert writes exactly the plan and skips what is stored at its keys."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,9 +14,9 @@ FIRST = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
 def test_a_plan_across_facilities_is_stored_once_each_and_the_taken_rows_kept(
     database: DatabaseUnderTest,
 ) -> None:
-    """SQLite writes in (facility, start) order and the servers in (doctor, start) order;
-    either way every planned slot is stored once, with its own facility, rule and end,
-    and a slot already stored at a planned key is neither counted nor changed."""
+    """Every planned slot is stored once, with its own facility, rule and end, whatever
+    order the backend's bulk path writes the rows in, and a slot already stored at a
+    planned key is neither counted nor changed."""
     engine = database.engine
     north, south = add_facility(engine, "North"), add_facility(engine, "South", "Asia/Kathmandu")
     doctors = [add_doctor(engine, f"Dr. {index}") for index in range(4)]
