@@ -131,3 +131,6 @@ class ChunkPlan:
     problems: list[RowProblem] = field(default_factory=list)
     created_per_rule: dict[int, int] = field(default_factory=dict)
     blocked_by_type: dict[str, int] = field(default_factory=dict)
+    stored_per_day: dict[int, dict[int, int]] = field(default_factory=dict)
+    """Per doctor, the slots each cleanly reconciled day (by index in the run's DayRange)
+    holds once the plan is written."""

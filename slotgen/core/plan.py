@@ -79,8 +79,9 @@ from slotgen.core.model import (
 from slotgen.core.reconcile import DoctorReconciler, Scope
 from slotgen.core.recurrence import recurrence_dates, usable_recurrence
 from slotgen.core.validate import exception_problem, rule_problem
+from slotgen.core.watermark import DayRange, Segment
 
-__all__ = ["exception_problem", "plan_chunk", "rule_problem"]
+__all__ = ["ChunkPlanner", "exception_problem", "plan_chunk", "rule_problem"]
 
 DayPlan = tuple[date, tuple[datetime, ...], tuple[datetime, ...]]
 Block = tuple[datetime, datetime, Rule, list[PlannedSlot]]
@@ -152,13 +153,20 @@ def _new_slots(
     return cast(list[PlannedSlot], list(map(cast(Any, tuple.__new__), repeat(PlannedSlot), fields)))
 
 
-class _ChunkPlanner:
+class ChunkPlanner:
+    """Plans one chunk of doctors in two steps: what the rules want (on construction), then
+    the reconcile with the stored slots, so that a caller can first compare what is wanted
+    with a watermark and read back only the stored slots it cannot prove."""
+
     def __init__(
         self,
+        rules: Sequence[Rule],
         exceptions: Sequence[AvailabilityException],
         windows: Mapping[int, FacilityWindow],
         now: datetime,
     ) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
         self.windows = windows
         self.now = now
         self.closures = Closures(exceptions, windows)
@@ -167,38 +175,85 @@ class _ChunkPlanner:
         self.blocked: Counter[str] = Counter()
         self.first_day = min((w.first_day for w in windows.values()), default=None)
         self.last_day = max((w.last_day for w in windows.values()), default=None)
-
-    def run(self, rules: Sequence[Rule], existing: Sequence[ExistingSlot]) -> ChunkPlan:
-        plan = self.plan
         usable = []
         for rule in rules:
             if not rule.is_active:
                 continue
             problem = rule_problem(rule)
             if problem:
-                plan.problems.append(RowProblem(RULES_TABLE, rule.id, problem))
+                self.plan.problems.append(RowProblem(RULES_TABLE, rule.id, problem))
                 self.scope.bad_rules.add(rule.id)
             else:
                 usable.append(rule)
         usable.sort(key=_RULE_ORDER)
-        rules_of = {d: list(rs) for d, rs in groupby(usable, key=_RULE_DOCTOR)}
+        self.longest_slot = timedelta(
+            minutes=max((rule.slot_duration_minutes for rule in usable), default=0)
+        )
+        """How long the longest wanted slot is."""
+        self.plan.problems.extend(self.closures.problems)
+        self.wanted: dict[int, list[Segment]] = {}
+        """Per doctor, the in-scope slots the rules want, past ones included, in time order."""
+        for doctor_id, doctor_rules in groupby(usable, key=_RULE_DOCTOR):
+            segments = [self._in_scope(run) for run in self._runs(list(doctor_rules))]
+            self.wanted[doctor_id] = [segment for segment in segments if segment[0]]
+
+    def reconcile(
+        self,
+        existing: Sequence[ExistingSlot],
+        days: DayRange | None = None,
+        proven: Mapping[int, tuple[int, int]] | None = None,
+    ) -> ChunkPlan:
+        """The chunk's plan against its stored slots.
+
+        `proven` gives, per doctor, the days [first, end) of `days` a watermark proved:
+        there the wanted slots count as unchanged and the stored ones are only context.
+        With `days`, the plan also counts what each other day that reconciled cleanly
+        will hold once the plan is written (ChunkPlan.stored_per_day).
+        """
+        plan, proven = self.plan, proven or {}
         slots_of = {
             d: sorted(ss, key=_STORED_START_AT)
             for d, ss in groupby(sorted(existing, key=_STORED_DOCTOR), key=_STORED_DOCTOR)
         }
-        plan.problems.extend(self.closures.problems)
-        for doctor_id in sorted(rules_of.keys() | slots_of.keys()):
-            reconciler = DoctorReconciler(slots_of.get(doctor_id, []), self.scope, plan)
-            for run in self._runs(rules_of.get(doctor_id, [])):
-                wanted = self._wanted(run)
-                if wanted:
-                    reconciler.add(wanted, None if run[1] is None else run[1].id)
+        for doctor_id in sorted(self.wanted.keys() | slots_of.keys()):
+            interval = proven.get(doctor_id)
+            span = None
+            if days is not None and interval is not None:
+                span = (days.starts[interval[0]], days.starts[interval[1]])
+            reconciler = DoctorReconciler(slots_of.get(doctor_id, []), self.scope, plan, span)
+            inserted, deleted = len(plan.inserts), len(plan.deletes)
+            conflicted = len(plan.conflicts)
+            for slots, rule_id in self.wanted.get(doctor_id, []):
+                for wanted in self._cut(slots, span):
+                    reconciler.add(wanted, rule_id)
             reconciler.finish()
+            if days is not None:
+                stored = self._stored_after(reconciler, days, inserted, set(plan.deletes[deleted:]))
+                for index in range(*interval) if interval else ():
+                    del stored[index]
+                for conflict in plan.conflicts[conflicted:]:
+                    stored.pop(days.day_index(conflict.start_at), None)
+                plan.stored_per_day[doctor_id] = stored
         plan.blocked_by_type = dict(self.blocked)
         plan.updates.sort(key=itemgetter(0))
         plan.deletes.sort()
         plan.conflicts.sort(key=lambda c: (c.doctor_id, c.start_at, c.kind, c.slot_id or 0))
         return plan
+
+    def _stored_after(
+        self, reconciler: DoctorReconciler, days: DayRange, inserted: int, deleted: set[int]
+    ) -> dict[int, int]:
+        """Slots stored on each day once this doctor's writes are made (on the days it read
+        back). Updates never move a slot's start: only inserts and deletes count."""
+        stored = days.stored_per_day(reconciler.index.starts)
+        inserts = list(map(_START_AT, self.plan.inserts[inserted:]))
+        for index, count in days.stored_per_day(inserts).items():
+            stored[index] += count
+        for slot in reconciler.index.items if deleted else ():
+            index = days.day_index(slot.start_at)
+            if slot.id in deleted and index in stored:
+                stored[index] -= 1
+        return stored
 
     def _window(self, rule: Rule) -> FacilityWindow | None:
         """The rule's facility window; a facility the caller left out is planned over the
@@ -313,17 +368,26 @@ class _ChunkPlanner:
             )
         )
 
-    def _wanted(self, run: Run) -> list[PlannedSlot]:
-        """The part of a run this run may write: in scope and not in the past."""
+    def _in_scope(self, run: Run) -> Segment:
+        """The part of a run this run may write, past slots included."""
         slots, rule = run
-        now, in_scope = self.now, self.scope.in_scope
         if rule is None:
-            return [s for s in slots if s.start_at >= now and in_scope(s.facility_id)]
-        if not in_scope(rule.facility_id):
-            return []
-        if slots[0].start_at >= now:
-            return slots
-        return slots[bisect_left(slots, now, key=_START_AT) :]
+            return [s for s in slots if self.scope.in_scope(s.facility_id)], None
+        return (slots if self.scope.in_scope(rule.facility_id) else []), rule.id
+
+    def _cut(
+        self, slots: list[PlannedSlot], proven: tuple[datetime, datetime] | None
+    ) -> list[list[PlannedSlot]]:
+        """The parts of a segment to reconcile: not in the past, nor in a span a watermark
+        proved (the slots there are counted unchanged)."""
+        now = self.now
+        first = 0 if slots[0].start_at >= now else bisect_left(slots, now, key=_START_AT)
+        if proven is None or proven[1] <= now or proven[0] > slots[-1].start_at:
+            return [slots[first:] if first else slots] if first < len(slots) else []
+        lo = bisect_left(slots, max(proven[0], now), lo=first, key=_START_AT)
+        hi = bisect_left(slots, proven[1], lo=lo, key=_START_AT)
+        self.plan.unchanged += hi - lo
+        return [part for part in (slots[first:lo], slots[hi:]) if part]
 
 
 def plan_chunk(
@@ -338,6 +402,4 @@ def plan_chunk(
     The chunk must hold all rules of its doctors (any facility): whether a slot may be
     offered depends on the doctor's other facilities too.
     """
-    if now.tzinfo is None:
-        raise ValueError("now must be an aware datetime")
-    return _ChunkPlanner(exceptions, windows, now).run(rules, existing)
+    return ChunkPlanner(rules, exceptions, windows, now).reconcile(existing)

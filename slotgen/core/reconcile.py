@@ -87,12 +87,27 @@ def _differences(stored: ExistingSlot, wanted: PlannedSlot) -> str:
 class DoctorReconciler:
     """Matches one doctor's wanted slots, in time order, against their stored slots."""
 
-    def __init__(self, stored: list[ExistingSlot], scope: Scope, plan: ChunkPlan) -> None:
-        """stored must be sorted by start_at."""
+    def __init__(
+        self,
+        stored: list[ExistingSlot],
+        scope: Scope,
+        plan: ChunkPlan,
+        proven: tuple[datetime, datetime] | None = None,
+    ) -> None:
+        """stored must be sorted by start_at. `proven` is the span a watermark proved
+        (slotgen.core.watermark): stored slots starting in it are fixed context, like the
+        past."""
         self.index = IntervalIndex(list(map(_START_AT, stored)), list(map(_END_AT, stored)), stored)
         self.matched = bytearray(len(stored))
         self.scope = scope
         self.plan = plan
+        self.proven = proven
+
+    def touchable(self, slot: ExistingSlot) -> bool:
+        proven = self.proven
+        return self.scope.touchable(slot) and (
+            proven is None or not proven[0] <= slot.start_at < proven[1]
+        )
 
     def add(self, wanted: list[PlannedSlot], rule_id: int | None) -> None:
         """Reconcile a run of wanted slots: sorted, disjoint, later than earlier runs.
@@ -125,14 +140,14 @@ class DoctorReconciler:
             self._add_one(slot)
 
     def _add_one(self, slot: PlannedSlot) -> None:
-        index, scope, plan = self.index, self.scope, self.plan
+        index, touchable_slot, plan = self.index, self.touchable, self.plan
         same: int | None = None
         blocker: ExistingSlot | None = None
         for i in index.candidates(slot.start_at, slot.end_at):
             if index.ends[i] <= slot.start_at:
                 continue
             stored = index.items[i]
-            touchable = scope.touchable(stored)
+            touchable = touchable_slot(stored)
             if (
                 same is None
                 and touchable
@@ -167,10 +182,14 @@ class DoctorReconciler:
     def finish(self) -> None:
         """Delete or report the touchable stored slots no wanted slot matched."""
         items, matched = self.index.items, self.matched
+        if self.proven is not None:  # the proven span's slots are context: none to visit
+            starts = self.index.starts
+            lo, hi = (bisect_left(starts, instant) for instant in self.proven)
+            matched[lo:hi] = b"\x01" * (hi - lo)
         i = matched.find(0)
         while i != -1:
             stored = items[i]
-            if self.scope.touchable(stored):
+            if self.touchable(stored):
                 if not is_taken(stored.status):
                     self.plan.deletes.append(stored.id)
                 else:
@@ -180,7 +199,7 @@ class DoctorReconciler:
     def _why_fixed(self, stored: ExistingSlot) -> str:
         if stored.rule_id is None:
             return "not created by slotgen"
-        if self.scope.touchable(stored):
+        if self.touchable(stored):
             return stored.status
         if stored.start_at < self.scope.now:
             return "already started"

@@ -16,7 +16,7 @@ from slotgen.errors import SchemaOutOfDate
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 """The newest migration's revision, known without reading the migrations.
 
 tests/db/test_schema.py holds it to Alembic's head: a new migration must move it.

@@ -201,6 +201,21 @@ availability_slots = Table(
     Index(None, "facility_id", "start_at", "status"),
 )
 
+plan_watermarks = Table(
+    "plan_watermarks",
+    metadata,
+    Column("doctor_id", Integer, ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column("planned_at", UTCDateTime(), nullable=False),
+    Column("days", JSON, nullable=False),
+)
+"""What the last generate run proved of a doctor's slots, day by day (slotgen.core.watermark).
+
+On SQLite, triggers delete a doctor's row whenever one of their slots is updated or
+deleted (migration 0008), so a row that exists vouches that nothing but inserts, which a
+count finds, happened to their slots since. On PostgreSQL and MariaDB the table stays
+empty: a trigger there would make concurrent bookings of one doctor wait on its row.
+"""
+
 job_runs = Table(
     "job_runs",
     metadata,

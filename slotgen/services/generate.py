@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -21,11 +21,13 @@ from slotgen.core.model import (
     AvailabilityException,
     ChunkPlan,
     Conflict,
+    ExistingSlot,
     FacilityWindow,
     RowProblem,
 )
-from slotgen.core.plan import plan_chunk
-from slotgen.db import lookup
+from slotgen.core.plan import ChunkPlanner
+from slotgen.core.watermark import DayRange, Watermark, claim, mark_after
+from slotgen.db import lookup, watermarks
 from slotgen.db import slots as store
 from slotgen.db.bulk import insert_slots, is_deadlock
 from slotgen.db.database import Database
@@ -171,13 +173,17 @@ class GenerateWork:
 @dataclass(frozen=True)
 class Prepared:
     """What every chunk of one run shares: each facility's dates, the doctors, the
-    exceptions, and the UTC span of stored slots to read."""
+    exceptions, and the UTC span of stored slots to read: from the UTC midnight a day or
+    more before the first facility's first day (context: a slot there may overlap one of
+    that day's), so that whole UTC days are read and a watermark can count them."""
 
     windows: dict[int, FacilityWindow]
     doctor_ids: list[int]
     exceptions: list[AvailabilityException]
     since: datetime
     until: datetime
+    days: DayRange | None = None
+    """The days a watermark can prove, where the database keeps watermarks."""
 
 
 def prepare(engine: Engine, params: GenerateParams, now: datetime) -> Prepared:
@@ -199,9 +205,12 @@ def prepare(engine: Engine, params: GenerateParams, now: datetime) -> Prepared:
         exceptions = store.exceptions_between(
             connection, first - timedelta(days=1), last + timedelta(days=1)
         )
-    since = min(start for start, _ in spans) - timedelta(days=1)
+        tracks_edits = watermarks.tracks_edits(connection)
+    earliest = min(start for start, _ in spans).astimezone(UTC) - timedelta(days=1)
+    since = earliest.replace(hour=0, minute=0, second=0, microsecond=0)
     until = max(end for _, end in spans)
-    return Prepared(windows, doctor_ids, exceptions, since, until)
+    days = DayRange.of(since, until) if tracks_edits else None
+    return Prepared(windows, doctor_ids, exceptions, since, until, days)
 
 
 def _window(
@@ -270,6 +279,20 @@ def generate_slots(
 
 
 @dataclass(frozen=True)
+class _Proof:
+    """What one chunk's watermarks prove, and what it needs to leave new ones."""
+
+    days: DayRange
+    digests: dict[int, list[str]]
+    """Per doctor, the digest of each day's wanted slots."""
+    marks: dict[int, Watermark]
+    proven: dict[int, tuple[int, int]]
+    """Per doctor, the days [first, end) proven (doctors with none left out)."""
+    longest_slot: timedelta
+    """How far a wanted slot before the proven days can reach into them."""
+
+
+@dataclass(frozen=True)
 class _Run:
     engine: Engine
     prepared: Prepared
@@ -278,13 +301,15 @@ class _Run:
 
     def chunk(self, doctor_ids: Sequence[int]) -> None:
         """Plan and write one chunk in one transaction; a deadlock retries it whole."""
-        report, prepared = self.report, self.prepared
+        report, prepared, days = self.report, self.prepared, self.prepared.days
         cleared = 0
         with self.engine.connect() if report.dry_run else self.engine.begin() as connection:
             size_cache_for_bulk_writes(connection)
             rules = store.rules_of(connection, doctor_ids)
-            existing = store.existing_slots(connection, doctor_ids, prepared.since, prepared.until)
-            plan = plan_chunk(rules, prepared.exceptions, existing, prepared.windows, self.now)
+            planner = ChunkPlanner(rules, prepared.exceptions, prepared.windows, self.now)
+            proof = None if days is None else self._prove(connection, days, planner, doctor_ids)
+            existing = self._read_back(connection, doctor_ids, proof)
+            plan = planner.reconcile(existing, days, None if proof is None else proof.proven)
             if report.dry_run:
                 created, updated, removed = len(plan.inserts), len(plan.updates), len(plan.deletes)
             else:
@@ -293,6 +318,13 @@ class _Run:
                 removed = store.delete_open_slots(connection, plan.deletes)
                 if updated < len(plan.updates) or removed < len(plan.deletes):
                     cleared = self._clear_overlaps(connection, plan)
+                if proof is not None:
+                    as_planned = not cleared and (created, updated, removed) == (
+                        len(plan.inserts),
+                        len(plan.updates),
+                        len(plan.deletes),
+                    )
+                    self._leave_watermarks(connection, plan, proof, as_planned)
         report.created += created
         report.updated += updated
         report.removed += removed + cleared
@@ -302,6 +334,85 @@ class _Run:
             verb = "Would create" if report.dry_run else "Created"
             for rule_id, count in sorted(plan.created_per_rule.items()):
                 log.debug("%s %d slots for rule ID %d", verb, count, rule_id)
+
+    def _prove(
+        self,
+        connection: Connection,
+        days: DayRange,
+        planner: ChunkPlanner,
+        doctor_ids: Sequence[int],
+    ) -> _Proof:
+        """Which days each doctor's watermark proves: the digests agree there, and every
+        slot its days counted is still stored (slotgen.core.watermark)."""
+        scope = days.scope(planner.scope.spans, planner.scope.bad_rules)
+        digests = {d: days.digests(planner.wanted.get(d, ()), scope) for d in doctor_ids}
+        marks = watermarks.watermarks_of(connection, doctor_ids)
+        claims = {d: claim(marks.get(d), digests[d], days, self.now) for d in doctor_ids}
+        by_span: dict[tuple[int, int], list[int]] = {}
+        for doctor_id, made in claims.items():
+            if made is not None:
+                by_span.setdefault((made.count_from, made.count_to), []).append(doctor_id)
+        proven = {}
+        for (count_from, count_to), doctors in sorted(by_span.items()):
+            since = days.starts[count_from]
+            until = min(days.starts[count_to], self.prepared.until)  # as far as runs read
+            found = watermarks.stored_between(connection, doctors, since, until)
+            for doctor_id in doctors:
+                made = claims[doctor_id]
+                if made is not None and found.get(doctor_id, 0) == made.stored:
+                    proven[doctor_id] = (made.first, made.end)
+        return _Proof(days, digests, marks, proven, planner.longest_slot)
+
+    def _read_back(
+        self, connection: Connection, doctor_ids: Sequence[int], proof: _Proof | None
+    ) -> list[ExistingSlot]:
+        """The stored slots the plan is compared with: all of the run's, or for a doctor
+        with proven days, those around them. Stored slots of the proven days are context
+        there: as far as a slot before them can reach, and a day before the days after
+        them (a stored slot may be long, as a full read counts a day before the range)."""
+        prepared = self.prepared
+        by_span: dict[tuple[datetime, datetime], list[int]] = {}
+        for doctor_id in doctor_ids:
+            proven = None if proof is None else proof.proven.get(doctor_id)
+            if proof is None or proven is None:
+                spans = [(prepared.since, prepared.until)]
+            else:
+                starts = proof.days.starts
+                first, end = proven
+                head = (prepared.since, starts[first] + proof.longest_slot) if first else None
+                tail = (starts[end - 1], prepared.until) if end < proof.days.count else None
+                if head and tail and head[1] >= tail[0]:
+                    spans = [(head[0], tail[1])]
+                else:
+                    spans = [span for span in (head, tail) if span]
+            for span in spans:
+                by_span.setdefault(span, []).append(doctor_id)
+        existing: list[ExistingSlot] = []
+        for (since, until), doctors in sorted(by_span.items()):
+            existing += store.existing_slots(connection, doctors, since, until)
+        return existing
+
+    def _leave_watermarks(
+        self, connection: Connection, plan: ChunkPlan, proof: _Proof, as_planned: bool
+    ) -> None:
+        """Rewrite the watermarks of the doctors this chunk reconciled anything of; when
+        the web app took a slot meanwhile, forget all of the chunk's instead."""
+        if not as_planned:
+            watermarks.replace_watermarks(connection, list(proof.digests), {})
+            return
+        left = {
+            doctor_id: mark_after(
+                now=self.now,
+                days=proof.days,
+                digests=proof.digests[doctor_id],
+                proven=proof.proven.get(doctor_id),
+                old=proof.marks.get(doctor_id),
+                stored_after=stored,
+            )
+            for doctor_id, stored in plan.stored_per_day.items()
+            if doctor_id in proof.digests and proof.proven.get(doctor_id) != (0, proof.days.count)
+        }
+        watermarks.replace_watermarks(connection, list(left), left)
 
     def _clear_overlaps(self, connection: Connection, plan: ChunkPlan) -> int:
         """The web app took some slots this chunk meant to change: they keep their old

@@ -1,0 +1,80 @@
+"""Reading and writing plan watermarks (slotgen.core.watermark), which only SQLite keeps."""
+
+from collections.abc import Collection, Mapping
+from datetime import date, datetime
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, text
+
+from slotgen.core.watermark import Watermark
+from slotgen.db.bulk import instant_param
+from slotgen.db.schema import plan_watermarks
+
+EDIT_TRIGGERS = (
+    "availability_slots_updated_forget_watermark",
+    "availability_slots_deleted_forget_watermark",
+)
+"""Migration 0008's triggers: without both, a watermark could vouch for an edited slot."""
+
+
+def tracks_edits(connection: Connection) -> bool:
+    """Whether this database forgets a doctor's watermark when one of their slots changes."""
+    if connection.dialect.name != "sqlite":
+        return False
+    query = text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN :names")
+    found = connection.execute(
+        query.bindparams(bindparam("names", expanding=True)), {"names": list(EDIT_TRIGGERS)}
+    ).scalar_one()
+    return int(found) == len(EDIT_TRIGGERS)
+
+
+def watermarks_of(connection: Connection, doctor_ids: Collection[int]) -> dict[int, Watermark]:
+    w = plan_watermarks.c
+    query = select(w.doctor_id, w.planned_at, w.days).where(w.doctor_id.in_(doctor_ids))
+    return {
+        doctor_id: Watermark(
+            planned_at,
+            date.fromisoformat(days["first"]),
+            [None if known is None else (known[0], known[1]) for known in days["days"]],
+        )
+        for doctor_id, planned_at, days in connection.execute(query)
+    }
+
+
+def stored_between(
+    connection: Connection, doctor_ids: Collection[int], since: datetime, until: datetime
+) -> dict[int, int]:
+    """How many slots each doctor has starting in [since, until), from the unique key's index."""
+    query = text(
+        "SELECT doctor_id, count(*) FROM availability_slots"
+        " WHERE doctor_id IN :doctor_ids AND start_at >= :since AND start_at < :until"
+        " GROUP BY doctor_id"
+    ).bindparams(bindparam("doctor_ids", expanding=True))
+    rows = connection.execute(
+        query,
+        {
+            "doctor_ids": list(doctor_ids),
+            "since": instant_param(connection, since),
+            "until": instant_param(connection, until),
+        },
+    )
+    return {int(doctor_id): int(count) for doctor_id, count in rows}
+
+
+def replace_watermarks(
+    connection: Connection, doctor_ids: Collection[int], marks: Mapping[int, Watermark]
+) -> None:
+    """These doctors keep exactly these watermarks: those without one are forgotten."""
+    w = plan_watermarks.c
+    connection.execute(delete(plan_watermarks).where(w.doctor_id.in_(doctor_ids)))
+    if marks:
+        connection.execute(
+            insert(plan_watermarks),
+            [
+                {
+                    "doctor_id": doctor_id,
+                    "planned_at": mark.planned_at,
+                    "days": {"first": mark.first.isoformat(), "days": list(mark.days)},
+                }
+                for doctor_id, mark in sorted(marks.items())
+            ],
+        )
