@@ -6,7 +6,7 @@ cost more than planning itself.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 RULES_TABLE = "availability_rules"
@@ -131,6 +131,8 @@ class ChunkPlan:
     problems: list[RowProblem] = field(default_factory=list)
     created_per_rule: dict[int, int] = field(default_factory=dict)
     blocked_by_type: dict[str, int] = field(default_factory=dict)
+    longest_slot: dict[int, timedelta] = field(default_factory=dict)
+    """Per doctor, the longest slot read back or planned: how far a stored one reaches."""
     stored_per_day: dict[int, dict[int, int]] = field(default_factory=dict)
     """Per doctor, the slots each cleanly reconciled day (by index in the run's DayRange)
     holds once the plan is written."""

@@ -234,6 +234,7 @@ class ChunkPlanner:
                 for conflict in plan.conflicts[conflicted:]:
                     stored.pop(days.day_index(conflict.start_at), None)
                 plan.stored_per_day[doctor_id] = stored
+                plan.longest_slot[doctor_id] = max(reconciler.index.max_length, self.longest_slot)
         plan.blocked_by_type = dict(self.blocked)
         plan.updates.sort(key=itemgetter(0))
         plan.deletes.sort()

@@ -60,6 +60,8 @@ class Watermark:
     first: date
     days: Sequence[DayMark | None]
     """From `first` on, one entry a day; None for a day that did not reconcile cleanly."""
+    longest: timedelta
+    """The longest slot stored on the days: how far one can reach into the next day."""
 
     def day(self, day: date) -> DayMark | None:
         offset = (day - self.first).days
@@ -105,10 +107,11 @@ class DayRange:
 
     def scope(
         self, spans: Mapping[int, tuple[datetime, datetime]], bad_rules: Collection[int]
-    ) -> list[bytes]:
+    ) -> list[blake2b]:
         """What decides, each day, which stored slots a run may touch besides the wanted
         ones (slotgen.core.reconcile.Scope): the part of the day each in-scope facility's
-        dates cover, and the rules skipped as bad rows, whose slots are kept as they are."""
+        dates cover, and the rules skipped as bad rows, whose slots are kept as they are.
+        As each day's hasher with those taken in, for `digests` to copy."""
         skipped = array("q", sorted(bad_rules)).tobytes()
         days = []
         for index in range(self.count):
@@ -119,13 +122,17 @@ class DayRange:
                 if start < day_end and end > day_start
             ]
             flat = [value for row in covered for value in row]
-            days.append(array("d", flat).tobytes() + b"|" + skipped)
+            days.append(
+                blake2b(
+                    DIGEST_VERSION + array("d", flat).tobytes() + b"|" + skipped, digest_size=16
+                )
+            )
         return days
 
-    def digests(self, segments: Iterable[Segment], scope: Sequence[bytes]) -> list[str]:
+    def digests(self, segments: Iterable[Segment], scope: Sequence[blake2b]) -> list[str]:
         """Each day's digest of its `scope` and of the wanted slots starting on it; a day
         with none gets the digest of nothing, so a day off proves as well as a working day."""
-        hashers = [blake2b(DIGEST_VERSION + scope[n], digest_size=16) for n in range(self.count)]
+        hashers = [day.copy() for day in scope]
         times = self._times
         for slots, rule_id in segments:
             for index, part in self._by_day(slots):
@@ -219,14 +226,17 @@ def mark_after(
     proven: tuple[int, int] | None,
     old: Watermark | None,
     stored_after: Mapping[int, int],
+    longest: timedelta,
 ) -> Watermark:
     """The watermark a doctor keeps once the plan is written: the proven days as they
-    were, and each other day that reconciled cleanly with what it now holds."""
+    were, and each other day that reconciled cleanly with what it now holds. `longest`
+    is the longest slot of those the run read back or wrote."""
     marks: list[DayMark | None] = [None] * days.count
     if proven is not None and old is not None:
         for index in range(*proven):
             marks[index] = old.day(days.day(index))
+        longest = max(longest, old.longest)
     for index, stored in stored_after.items():
         if 0 <= index < days.count:
             marks[index] = (digests[index], stored)
-    return Watermark(now, days.first, marks)
+    return Watermark(now, days.first, marks, longest)

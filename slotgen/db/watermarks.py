@@ -1,7 +1,7 @@
 """Reading and writing plan watermarks (slotgen.core.watermark), which only SQLite keeps."""
 
 from collections.abc import Collection, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, text
 
@@ -35,6 +35,7 @@ def watermarks_of(connection: Connection, doctor_ids: Collection[int]) -> dict[i
             planned_at,
             date.fromisoformat(days["first"]),
             [None if known is None else (known[0], known[1]) for known in days["days"]],
+            timedelta(seconds=days["longest"]),
         )
         for doctor_id, planned_at, days in connection.execute(query)
     }
@@ -73,7 +74,11 @@ def replace_watermarks(
                 {
                     "doctor_id": doctor_id,
                     "planned_at": mark.planned_at,
-                    "days": {"first": mark.first.isoformat(), "days": list(mark.days)},
+                    "days": {
+                        "first": mark.first.isoformat(),
+                        "days": list(mark.days),
+                        "longest": mark.longest.total_seconds(),
+                    },
                 }
                 for doctor_id, mark in sorted(marks.items())
             ],

@@ -367,9 +367,9 @@ class _Run:
         self, connection: Connection, doctor_ids: Sequence[int], proof: _Proof | None
     ) -> list[ExistingSlot]:
         """The stored slots the plan is compared with: all of the run's, or for a doctor
-        with proven days, those around them. Stored slots of the proven days are context
-        there: as far as a slot before them can reach, and a day before the days after
-        them (a stored slot may be long, as a full read counts a day before the range)."""
+        with proven days, those around them, and as context the proven days' slots that
+        could overlap them: as far as a wanted slot before them reaches into them, and
+        from as far back as the longest slot they store before the days after them."""
         prepared = self.prepared
         by_span: dict[tuple[datetime, datetime], list[int]] = {}
         for doctor_id in doctor_ids:
@@ -380,7 +380,8 @@ class _Run:
                 starts = proof.days.starts
                 first, end = proven
                 head = (prepared.since, starts[first] + proof.longest_slot) if first else None
-                tail = (starts[end - 1], prepared.until) if end < proof.days.count else None
+                reach = proof.marks[doctor_id].longest
+                tail = (starts[end] - reach, prepared.until) if end < proof.days.count else None
                 if head and tail and head[1] >= tail[0]:
                     spans = [(head[0], tail[1])]
                 else:
@@ -408,6 +409,7 @@ class _Run:
                 proven=proof.proven.get(doctor_id),
                 old=proof.marks.get(doctor_id),
                 stored_after=stored,
+                longest=plan.longest_slot[doctor_id],
             )
             for doctor_id, stored in plan.stored_per_day.items()
             if doctor_id in proof.digests and proof.proven.get(doctor_id) != (0, proof.days.count)
