@@ -132,7 +132,8 @@ class ChunkPlan:
     created_per_rule: dict[int, int] = field(default_factory=dict)
     blocked_by_type: dict[str, int] = field(default_factory=dict)
     longest_slot: dict[int, timedelta] = field(default_factory=dict)
-    """Per doctor, the longest slot read back or planned: how far a stored one reaches."""
+    """Per doctor, the longer of the longest slot read back and the chunk's longest rule
+    duration (what any slot written can be): how far one of their stored slots reaches."""
     stored_per_day: dict[int, dict[int, int]] = field(default_factory=dict)
     """Per doctor, the slots each cleanly reconciled day (by index in the run's DayRange)
     holds once the plan is written."""

@@ -80,6 +80,7 @@ from slotgen.core.reconcile import DoctorReconciler, Scope
 from slotgen.core.recurrence import recurrence_dates, usable_recurrence
 from slotgen.core.validate import exception_problem, rule_problem
 from slotgen.core.watermark import DayRange, Segment
+from slotgen.vocabulary import is_taken
 
 __all__ = ["ChunkPlanner", "exception_problem", "plan_chunk", "rule_problem"]
 
@@ -241,6 +242,34 @@ class ChunkPlanner:
         plan.conflicts.sort(key=lambda c: (c.doctor_id, c.start_at, c.kind, c.slot_id or 0))
         return plan
 
+    def reaching(
+        self,
+        existing: Sequence[ExistingSlot],
+        days: DayRange,
+        proven: Mapping[int, tuple[int, int]],
+    ) -> set[int]:
+        """Doctors whose proof a stored slot read back from before their proven days
+        undoes: one this run may not take over (taken, out of its scope, a bad rule's,
+        made by hand) that overlaps a wanted slot of those days. A full reconcile would
+        find that slot in the way; the proof, made without it, would not."""
+        undone = set()
+        for slot in existing:
+            interval = proven.get(slot.doctor_id)
+            if interval is None or slot.doctor_id in undone:
+                continue
+            first, end = days.starts[interval[0]], days.starts[interval[1]]
+            if not slot.start_at < first < slot.end_at:
+                continue
+            if self.scope.touchable(slot) and not is_taken(slot.status):
+                continue
+            lo, hi = max(first, self.now), min(slot.end_at, end)
+            for wanted, _ in self.wanted.get(slot.doctor_id, ()):
+                i = bisect_left(wanted, lo, key=_START_AT)
+                if i < len(wanted) and wanted[i].start_at < hi:
+                    undone.add(slot.doctor_id)
+                    break
+        return undone
+
     def _stored_after(
         self, reconciler: DoctorReconciler, days: DayRange, inserted: int, deleted: set[int]
     ) -> dict[int, int]:
@@ -370,7 +399,8 @@ class ChunkPlanner:
         )
 
     def _in_scope(self, run: Run) -> Segment:
-        """The part of a run this run may write, past slots included."""
+        """The part of a run in the run's facilities, before the cut at `now` (`_cut`):
+        what a digest covers, so that a later clock still proves the same days."""
         slots, rule = run
         if rule is None:
             return [s for s in slots if self.scope.in_scope(s.facility_id)], None

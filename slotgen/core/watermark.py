@@ -17,15 +17,18 @@ later run takes a day as already reconciled when
 4. the clock has not gone back since the watermark was written.
 
 A watermark records only the days that reconciled cleanly (no conflict with a stored
-slot). Days are proven as a prefix, from the first day of the range to the first one that
-is not; the run then reconciles from there on as any run would, with the proven days as
-fixed context before it. So a re-run with nothing to do reads no slot back, and the daily
-run reads back only its last days.
+slot). A run proves the longest run of consecutive days it can, and reconciles the days
+before and after it as any run would, with the proven days' slots as fixed context. So a
+re-run with nothing to do reads no slot back, and the daily run reads back only the days
+at either end of its range.
 
-Why a prefix is enough: on a proven day the stored slots a run may touch are exactly the
-wanted ones, which never overlap the wanted slots after the floor; a stored slot it may
-not touch that overlaps one of those would have been a conflict on that later day, so
-that day is not proven and is reconciled with its context read back.
+Why the days around a proven run reconcile as a full run would: on a proven day the
+stored slots a run may touch are exactly the wanted ones, which never overlap the wanted
+slots of other days; a stored slot it may not touch that overlaps a later day's wanted
+slot would have been a conflict on that later day, which is then not proven. Slots added
+since are seen by the counts, which take in the day either side; a stored slot from the
+days before that reaches into the proven ones (a block of days added by hand, say) is
+read back with them, and undoes the proof of its doctor (`ChunkPlanner.reaching`).
 """
 
 from array import array
@@ -61,7 +64,10 @@ class Watermark:
     days: Sequence[DayMark | None]
     """From `first` on, one entry a day; None for a day that did not reconcile cleanly."""
     longest: timedelta
-    """The longest slot stored on the days: how far one can reach into the next day."""
+    """The longest slot stored on the days: how far one can reach into later days."""
+    until: datetime
+    """Where the run that counted the last day stopped reading: a day cut short there is
+    only comparable with a run that stops at the same instant."""
 
     def day(self, day: date) -> DayMark | None:
         offset = (day - self.first).days
@@ -90,8 +96,9 @@ class DayRange:
 
     @classmethod
     def of(cls, since: datetime, until: datetime) -> "DayRange | None":
-        """Days starting at or after `since` and before `until`; the part of the range
-        before the first is context that runs read and no watermark covers."""
+        """The UTC days from the first midnight at or after `since` to the one holding the
+        instant before `until` (generate's `since` is a midnight: its day is context that
+        runs read and watermarks count, though nothing is wanted on it)."""
         first = since.astimezone(UTC).date()
         if datetime.combine(first, time(), UTC) < since:
             first += ONE_DAY
@@ -191,13 +198,22 @@ class Claim:
 
 
 def claim(
-    mark: Watermark | None, digests: Sequence[str], days: DayRange, now: datetime
+    mark: Watermark | None,
+    digests: Sequence[str],
+    days: DayRange,
+    now: datetime,
+    until: datetime,
 ) -> Claim | None:
     """The longest run of days whose digest `mark` shares, narrowed so that the day each
-    side is one the mark counted; None when it proves nothing."""
+    side is one the mark counted; None when it proves nothing. `until` is where this run
+    reads to: a day either run cut short counts only if both cut it at the same instant."""
     if mark is None or now < mark.planned_at:
         return None
     known = [mark.day(days.day(index)) for index in range(days.count)]
+    if mark.until != until:
+        for index in range(days.count):
+            if days.starts[index + 1] > min(until, mark.until):
+                known[index] = None
     first, end, start = 0, 0, None
     for index, digest in enumerate(digests):
         day = known[index]
@@ -227,6 +243,7 @@ def mark_after(
     old: Watermark | None,
     stored_after: Mapping[int, int],
     longest: timedelta,
+    until: datetime,
 ) -> Watermark:
     """The watermark a doctor keeps once the plan is written: the proven days as they
     were, and each other day that reconciled cleanly with what it now holds. `longest`
@@ -239,4 +256,4 @@ def mark_after(
     for index, stored in stored_after.items():
         if 0 <= index < days.count:
             marks[index] = (digests[index], stored)
-    return Watermark(now, days.first, marks, longest)
+    return Watermark(now, days.first, marks, longest, until)

@@ -212,8 +212,10 @@ plan_watermarks = Table(
 
 On SQLite, triggers delete a doctor's row whenever one of their slots is updated or
 deleted (migration 0008), so a row that exists vouches that nothing but inserts, which a
-count finds, happened to their slots since. On PostgreSQL and MariaDB the table stays
-empty: a trigger there would make concurrent bookings of one doctor wait on its row.
+count finds, happened to their slots since. (SQLite fires no delete trigger for the row
+an `INSERT OR REPLACE` replaces, unless `recursive_triggers` is on: the README says so.)
+On PostgreSQL and MariaDB the table stays empty: a trigger there would make concurrent
+bookings of one doctor wait on its row.
 """
 
 job_runs = Table(

@@ -36,6 +36,7 @@ def watermarks_of(connection: Connection, doctor_ids: Collection[int]) -> dict[i
             date.fromisoformat(days["first"]),
             [None if known is None else (known[0], known[1]) for known in days["days"]],
             timedelta(seconds=days["longest"]),
+            datetime.fromisoformat(days["until"]),
         )
         for doctor_id, planned_at, days in connection.execute(query)
     }
@@ -78,6 +79,7 @@ def replace_watermarks(
                         "first": mark.first.isoformat(),
                         "days": list(mark.days),
                         "longest": mark.longest.total_seconds(),
+                        "until": mark.until.isoformat(),
                     },
                 }
                 for doctor_id, mark in sorted(marks.items())

@@ -309,6 +309,12 @@ class _Run:
             planner = ChunkPlanner(rules, prepared.exceptions, prepared.windows, self.now)
             proof = None if days is None else self._prove(connection, days, planner, doctor_ids)
             existing = self._read_back(connection, doctor_ids, proof)
+            if proof is not None and proof.proven:
+                undone = planner.reaching(existing, proof.days, proof.proven)
+                if undone:  # read those doctors' slots again, whole
+                    proof = replace(proof, proven=_without(proof.proven, undone))
+                    existing = [slot for slot in existing if slot.doctor_id not in undone]
+                    existing += self._read_back(connection, sorted(undone), None)
             plan = planner.reconcile(existing, days, None if proof is None else proof.proven)
             if report.dry_run:
                 created, updated, removed = len(plan.inserts), len(plan.updates), len(plan.deletes)
@@ -347,7 +353,8 @@ class _Run:
         scope = days.scope(planner.scope.spans, planner.scope.bad_rules)
         digests = {d: days.digests(planner.wanted.get(d, ()), scope) for d in doctor_ids}
         marks = watermarks.watermarks_of(connection, doctor_ids)
-        claims = {d: claim(marks.get(d), digests[d], days, self.now) for d in doctor_ids}
+        until = self.prepared.until
+        claims = {d: claim(marks.get(d), digests[d], days, self.now, until) for d in doctor_ids}
         by_span: dict[tuple[int, int], list[int]] = {}
         for doctor_id, made in claims.items():
             if made is not None:
@@ -380,8 +387,8 @@ class _Run:
                 starts = proof.days.starts
                 first, end = proven
                 head = (prepared.since, starts[first] + proof.longest_slot) if first else None
-                reach = proof.marks[doctor_id].longest
-                tail = (starts[end] - reach, prepared.until) if end < proof.days.count else None
+                reach = max(starts[end] - proof.marks[doctor_id].longest, prepared.since)
+                tail = (reach, prepared.until) if end < proof.days.count else None
                 if head and tail and head[1] >= tail[0]:
                     spans = [(head[0], tail[1])]
                 else:
@@ -396,8 +403,9 @@ class _Run:
     def _leave_watermarks(
         self, connection: Connection, plan: ChunkPlan, proof: _Proof, as_planned: bool
     ) -> None:
-        """Rewrite the watermarks of the doctors this chunk reconciled anything of; when
-        the web app took a slot meanwhile, forget all of the chunk's instead."""
+        """Rewrite the watermarks of the doctors this chunk reconciled at least a day of
+        (a doctor proven throughout keeps the one that proved it); when the web app took
+        a slot meanwhile, forget all of the chunk's instead."""
         if not as_planned:
             watermarks.replace_watermarks(connection, list(proof.digests), {})
             return
@@ -410,6 +418,7 @@ class _Run:
                 old=proof.marks.get(doctor_id),
                 stored_after=stored,
                 longest=plan.longest_slot[doctor_id],
+                until=self.prepared.until,
             )
             for doctor_id, stored in plan.stored_per_day.items()
             if doctor_id in proof.digests and proof.proven.get(doctor_id) != (0, proof.days.count)
@@ -426,6 +435,10 @@ class _Run:
         if cleared:
             log.info("Removed %d open slots overlapping slots taken during the run", cleared)
         return cleared
+
+
+def _without(proven: dict[int, tuple[int, int]], doctors: set[int]) -> dict[int, tuple[int, int]]:
+    return {doctor_id: days for doctor_id, days in proven.items() if doctor_id not in doctors}
 
 
 def _describe(ids: Sequence[int]) -> str:

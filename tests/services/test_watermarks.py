@@ -185,6 +185,21 @@ def _stray_slot_before_the_range(engine: Engine, clinic: Clinic) -> None:
     _generate(engine, Rerun())
 
 
+def _block_after_a_conflict(engine: Engine, clinic: Clinic) -> None:
+    """A booked slot on the closed Wednesday keeps that day out of the watermark; then a
+    block of days is added by hand from that day on, over Friday's slots."""
+    add_slot(engine, clinic.north, clinic.lee, utc(2083, 3, 3, 8), 30, status="booked", rule_id=3)
+    _generate(engine, Rerun())
+    add_slot(engine, clinic.north, clinic.lee, utc(2083, 3, 3, 8, 30), 60 * 71)
+
+
+def _block_from_before_the_range(engine: Engine, clinic: Clinic) -> None:
+    """A block added by hand days before the range, up to its second morning: runs read
+    slots from a day before their range, so the first run never sees it."""
+    add_slot(engine, clinic.north, clinic.lee, utc(2083, 2, 26, 12), 60 * 24 * 4)
+    _generate(engine, Rerun())
+
+
 EDITS: dict[str, Callable[[Engine, Clinic], object]] = {
     "nothing": lambda engine, clinic: None,
     "a slot booked": lambda engine, clinic: _set_slot(engine, clinic.lee, status="booked"),
@@ -225,6 +240,8 @@ EDITS: dict[str, Callable[[Engine, Clinic], object]] = {
     ),
     "rules ended while another facility ran": _ended_while_another_facility_ran,
     "a stray slot of a rule before the range": _stray_slot_before_the_range,
+    "a block of days added by hand after a conflict": _block_after_a_conflict,
+    "a block of days from before the range": _block_from_before_the_range,
     "a closure added": _closure_added,
     "a closure removed": _closure_removed,
     "a closure widened": _closure_widened,
