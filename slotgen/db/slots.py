@@ -2,8 +2,20 @@
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from slotgen.core.model import AvailabilityException, ExistingSlot, PlannedSlot, Rule
 from slotgen.db.bulk import instant_column, instant_param, instant_reader
@@ -101,12 +113,30 @@ def existing_slots(
     """The doctors' slots starting in [since, until), read through the driver for speed."""
     read = instant_reader(connection)
     start_at, end_at = (instant_column(connection, name) for name in ("start_at", "end_at"))
+    columns = f"id, doctor_id, {start_at}, {end_at}, facility_id, service_id, rule_id, status"
+    result = slots_between(connection, columns, doctor_ids, since, until)
+    return [
+        ExistingSlot(row[0], row[1], read(row[2]), read(row[3]), row[4], row[5], row[6], row[7])
+        for row in result.all()
+    ]
+
+
+def slots_between(
+    connection: Connection,
+    columns: str,
+    doctor_ids: Collection[int],
+    since: datetime,
+    until: datetime,
+    *,
+    rest: str = "",
+) -> CursorResult[*tuple[Any, ...]]:
+    """SELECT `columns` of the doctors' slots starting in [since, until), then `rest`: a
+    range of the unique key's index per doctor, with raw driver parameters."""
     query = text(
-        f"SELECT id, doctor_id, {start_at}, {end_at}, facility_id, service_id, rule_id, status"
-        " FROM availability_slots"
-        " WHERE doctor_id IN :doctor_ids AND start_at >= :since AND start_at < :until"
+        f"SELECT {columns} FROM availability_slots"
+        f" WHERE doctor_id IN :doctor_ids AND start_at >= :since AND start_at < :until{rest}"
     ).bindparams(bindparam("doctor_ids", expanding=True))
-    result = connection.execute(
+    return connection.execute(
         query,
         {
             "doctor_ids": list(doctor_ids),
@@ -114,10 +144,6 @@ def existing_slots(
             "until": instant_param(connection, until),
         },
     )
-    return [
-        ExistingSlot(row[0], row[1], read(row[2]), read(row[3]), row[4], row[5], row[6], row[7])
-        for row in result.all()
-    ]
 
 
 def update_open_slots(

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, bindparam, delete, insert, select, text
 
 from slotgen.core.watermark import Watermark
-from slotgen.db.bulk import instant_param
 from slotgen.db.schema import plan_watermarks
+from slotgen.db.slots import slots_between
 
 EDIT_TRIGGERS = (
     "availability_slots_updated_forget_watermark",
@@ -46,19 +46,8 @@ def stored_between(
     connection: Connection, doctor_ids: Collection[int], since: datetime, until: datetime
 ) -> dict[int, int]:
     """How many slots each doctor has starting in [since, until), from the unique key's index."""
-    query = text(
-        "SELECT doctor_id, count(*) FROM availability_slots"
-        " WHERE doctor_id IN :doctor_ids AND start_at >= :since AND start_at < :until"
-        " GROUP BY doctor_id"
-    ).bindparams(bindparam("doctor_ids", expanding=True))
-    rows = connection.execute(
-        query,
-        {
-            "doctor_ids": list(doctor_ids),
-            "since": instant_param(connection, since),
-            "until": instant_param(connection, until),
-        },
-    )
+    columns, rest = "doctor_id, count(*)", " GROUP BY doctor_id"
+    rows = slots_between(connection, columns, doctor_ids, since, until, rest=rest)
     return {int(doctor_id): int(count) for doctor_id, count in rows}
 
 

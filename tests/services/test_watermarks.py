@@ -359,9 +359,7 @@ def test_the_daily_run_reads_back_only_the_days_at_either_end(
     engine = database.engine
     _generate(engine, Rerun())
     with read_backs(engine) as seen:
-        daily = _generate(
-            engine, Rerun(first=FIRST + timedelta(days=1), last=LAST + timedelta(days=1))
-        )
+        daily = _generate(engine, RERUNS["the daily run"])
     assert daily.created > 0
     assert seen, "the new day is reconciled against what is stored"
     spans = [(str(parameters[-2]), str(parameters[-1])) for parameters in seen]
