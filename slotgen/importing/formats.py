@@ -75,7 +75,8 @@ def parse_json(name: str, text: str) -> Parsed:
 
 
 def parse_csv(name: str, text: str) -> Parsed:
-    """One table per file, named by the file (doctors.csv); empty cells are left out."""
+    """One table per file, named by the file (doctors.csv); empty cells are left out and
+    the others read without the spaces around them."""
     csv_file = CsvFile(name, _opener(text))
     return _parsed(csv_file, csv_file.problems)
 
@@ -153,7 +154,8 @@ class JsonFile:
 
 
 class CsvFile:
-    """One table per file, named by the file (doctors.csv); empty cells are left out.
+    """One table per file, named by the file (doctors.csv); empty cells are left out and
+    the others read without the spaces around them.
 
     `csv.reader` reads a line at a time, so the file is simply read again for each pass.
     """
@@ -205,8 +207,8 @@ class CsvFile:
                         continue
                     if not rows:
                         continue
-                    values = {
-                        column: cell
+                    values = {  # "North, Europe/Berlin" as typed by hand: no cell is padded
+                        column: cell.strip()
                         for column, cell in zip(header, cells, strict=False)
                         if column in known and cell.strip()
                     }

@@ -396,6 +396,18 @@ def test_csv_empty_cells_mean_not_given_so_the_column_takes_its_default() -> Non
     assert given.values["service_id"] == 5
 
 
+def test_csv_cells_typed_with_spaces_after_the_commas_read_as_without() -> None:
+    spaced = csv_text("name, timezone", "North , Europe/Berlin", " South,  Asia/Kathmandu ")
+    plain = csv_text("name,timezone", "North,Europe/Berlin", "South,Asia/Kathmandu")
+
+    read = clean_rows(parse_csv("facilities.csv", spaced), IN_DATABASE)
+
+    assert [row.values for row in read] == [
+        row.values for row in clean_rows(parse_csv("facilities.csv", plain), IN_DATABASE)
+    ]
+    assert [row.values["timezone"] for row in read] == ["Europe/Berlin", "Asia/Kathmandu"]
+
+
 def test_csv_problems_name_the_line_of_their_row() -> None:
     text = csv_text(
         f"{RULE_HEADER},valid_from",
