@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import MO, relativedelta
 from sqlalchemy import (
     Column,
     Engine,
@@ -721,7 +722,7 @@ def _publish(backend: str, engine: Engine, url: str, workload: Workload, repeat:
         # The CLI's clock is today's and --days reaches a year at most: W again, from
         # next Monday, generated at today's clock.
         today = datetime.now(UTC)
-        monday = today.date() + timedelta(days=7 - today.weekday())
+        monday = today.date() + relativedelta(days=+1, weekday=MO)
         clear_slots(engine)
         generate(engine, _range(monday, workload.days), today)
         days = (monday - today.date()).days + workload.days + 1
