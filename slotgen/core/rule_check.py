@@ -11,7 +11,8 @@ or it collides with another rule of the same doctor); `warning` for a rule that 
 How overlaps are found (a doctor is one person, so overlaps count across facilities):
 
 - Only active, well-formed, unexpired rules of the same doctor are compared, and only
-  over validity dates from today on: a collision that lies wholly in the past harms nobody.
+  over validity dates from today on (today only if the collision has not ended yet): a
+  collision that lies wholly in the past harms nobody.
 - Both facilities in the same zone: the two windows overlap when they are on the same
   weekday, their local times overlap (an end of 00:00 meaning 24:00) and their validity
   ranges share a date with that weekday. Wall-clock comparison is exact here because both
@@ -215,8 +216,15 @@ def _overlap(a: Rule, b: Rule, today: date, now: datetime) -> str | None:
             a.day_of_week != b.day_of_week
             or _minutes(a.start_time) >= _minutes(b.end_time, end=True)
             or _minutes(b.start_time) >= _minutes(a.end_time, end=True)
-            or not _has_weekday(lo, hi, a.day_of_week)
         ):
+            return None
+        if (
+            lo == today
+            and _has_weekday(today, today, a.day_of_week)
+            and _ended_today(a, b, today, now)
+        ):
+            lo += ONE_DAY
+        if (hi is not None and hi < lo) or not _has_weekday(lo, hi, a.day_of_week):
             return None
         if a.recurrence or b.recurrence:
             return _rotation_overlap(a, b, lo, hi, keeps)
@@ -235,6 +243,13 @@ def _overlap(a: Rule, b: Rule, today: date, now: datetime) -> str | None:
         f"overlap: doctor {a.doctor_id} has {_describe(a)} and {_describe(b)}; they first "
         f"collide at {describe_instant(found)}; {keeps}"
     )
+
+
+def _ended_today(a: Rule, b: Rule, today: date, now: datetime) -> bool:
+    """Whether the part of today where two same-zone windows meet is already over."""
+    zone = load_zone(a.timezone)
+    ends = (window_instants(today, r.start_time, r.end_time, zone)[1] for r in (a, b))
+    return min(ends) <= now
 
 
 def _rotation_overlap(a: Rule, b: Rule, lo: date, hi: date | None, keeps: str) -> str | None:

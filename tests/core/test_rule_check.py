@@ -352,6 +352,24 @@ def test_overlap_wholly_in_the_past_is_not_reported_only_the_expiry() -> None:
     assert summary(check_rules(rules, NOW)) == [(WARNING, "expired", (1,))]
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "reported"),
+    [(time(9), time(10), False), (time(11), time(12, 30), True), (time(13), time(14), True)],
+)
+def test_a_collision_on_the_last_shared_day_counts_until_it_has_ended(
+    start: time, end: time, reported: bool
+) -> None:
+    """NOW is Sunday noon: both rules end today, and so does their last collision."""
+    rules = [
+        rule(1, day=SUNDAY, start=start, end=end, valid_until=NOW.date()),
+        rule(2, day=SUNDAY, facility=2, start=start, end=end, valid_until=NOW.date()),
+    ]
+
+    kinds = [finding.kind for finding in check_rules(rules, NOW)]
+
+    assert ("overlap" in kinds) is reported
+
+
 # --------------------------------------------------------------------------------------
 # Overlaps across zones
 
