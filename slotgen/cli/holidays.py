@@ -12,6 +12,7 @@ from slotgen.cli.options import (
     DatabaseUrlOption,
     FacilityFilter,
     JsonOption,
+    MetricsFileOption,
     TriesOption,
     TriggerOption,
     database,
@@ -21,6 +22,7 @@ from slotgen.cli.options import (
 from slotgen.cli.output import line, message, print_json, stdout, table
 from slotgen.cli.views import job_outcome
 from slotgen.errors import BadInput
+from slotgen.vocabulary import Job
 
 if TYPE_CHECKING:
     from slotgen.services.holidays import HolidaysReport
@@ -70,6 +72,7 @@ def sync_command(
     backoff: BackoffOption = 5.0,
     trigger: TriggerOption = DEFAULT_TRIGGER,
     ping_url: Annotated[str | None, ping_url_option("holidays")] = None,
+    metrics_file: MetricsFileOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -87,9 +90,10 @@ def sync_command(
     request = HolidaysRequest(
         HolidaysParams(ids(facility), _years(years), ahead),
         dry_run=dry_run,
-        options=RunOptions(trigger, tries, backoff, ping_url),
+        options=RunOptions(trigger, tries, backoff, ping_url, metrics_file),
     )
-    with database(database_url) as opened:
+    metered = None if dry_run else (metrics_file, Job.HOLIDAYS)
+    with database(database_url, metered=metered) as opened:
         result = sync_holidays(opened, request, datetime.now(UTC))
     job_outcome(result)
     if as_json:

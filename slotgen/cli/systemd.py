@@ -35,8 +35,8 @@ def systemd_command(
         Path | None,
         typer.Option(
             dir_okay=False,
-            help="Have generate and release write their metrics to this file (its folder "
-            "is made writable for them). Default: no metrics file.",
+            help="Have generate, release and holidays sync write their metrics to this file "
+            "(its folder is made writable for them). Default: no metrics file.",
         ),
     ] = None,
     output_dir: Annotated[

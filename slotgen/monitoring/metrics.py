@@ -42,6 +42,9 @@ HELP: dict[str, str] = {
     "slotgen_release_never_expiring": "Reservations without reserved_until the last release "
     "run met.",
     "slotgen_import_rows": "Rows the last import inserted or updated.",
+    "slotgen_holidays_exceptions": "Holiday exceptions the last holidays sync created, "
+    "updated, removed or left unchanged.",
+    "slotgen_holidays_bad_rows": "Facilities the last holidays sync skipped as unusable.",
 }
 """Every metric slotgen writes, in the order it writes them."""
 
@@ -60,6 +63,13 @@ COUNTS: dict[str, tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]] = {
     ),
     Job.IMPORT: tuple(
         ("slotgen_import_rows", change, (("change", change),)) for change in ("inserted", "updated")
+    ),
+    Job.HOLIDAYS: (
+        *(
+            ("slotgen_holidays_exceptions", change, (("change", change),))
+            for change in ("created", "updated", "removed", "unchanged")
+        ),
+        ("slotgen_holidays_bad_rows", "bad_rows", ()),
     ),
 }
 """Per job: (metric, the stats key it reads, its labels) for the counts of its last run."""

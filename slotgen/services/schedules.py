@@ -130,7 +130,7 @@ TASKS: tuple[Task, ...] = (
             "that opens on a holiday keeps that day open (`slotgen exceptions remove ID` on",
             "the holiday).",
         ),
-        # No job= here: `holidays sync` writes no metrics file; the generate after it does.
+        job=Job.HOLIDAYS,
         then=("generate", "--days", "30", "--tries", "3", "--trigger", "cron"),
         then_job=Job.GENERATE,
     ),

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
 from slotgen.db.schema import availability_exceptions, availability_slots, facilities
@@ -129,6 +130,28 @@ def test_a_second_sync_changes_nothing(clinics: DatabaseUnderTest) -> None:
     assert again["unchanged"] == len(before)
     assert [tuple(row) for row in exceptions(clinics)] == before
     assert "(nothing to change)" in text.stdout
+
+
+def test_a_sync_writes_its_counts_to_the_metrics_file(
+    clinics: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    metrics = tmp_path / "slotgen.prom"
+    first = sync_2083(clinics, "--metrics-file", str(metrics))
+    written = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics.read_text())
+        for sample in family.samples
+    }
+    before = metrics.read_text()
+    dry = cli(clinics, "holidays", "sync", "--dry-run", "--metrics-file", str(metrics))
+
+    assert first["created"] > 0
+    for change in ("created", "updated", "removed", "unchanged"):
+        assert written[("slotgen_holidays_exceptions", (("change", change),))] == first[change]
+    assert written[("slotgen_holidays_bad_rows", ())] == 0
+    assert written[("slotgen_job_last_exit_code", (("job", "holidays"),))] == 0
+    assert dry.exit_code == 0, dry.stderr
+    assert metrics.read_text() == before, "a dry run writes no metrics"
 
 
 def test_exceptions_entered_by_people_are_never_touched(clinics: DatabaseUnderTest) -> None:
