@@ -248,10 +248,11 @@ class ChunkPlanner:
         days: DayRange,
         proven: Mapping[int, tuple[int, int]],
     ) -> set[int]:
-        """Doctors whose proof a stored slot read back from before their proven days
-        undoes: one this run may not take over (taken, out of its scope, a bad rule's,
-        made by hand) that overlaps a wanted slot of those days. A full reconcile would
-        find that slot in the way; the proof, made without it, would not."""
+        """Doctors whose proof a stored slot read back with the days before their proven
+        ones undoes: one this run may not take over (taken, started, a bad rule's, outside
+        the run's facilities or dates, made by hand) that overlaps a wanted slot of the
+        proven days from `now` on. A full reconcile would find that slot in the way; the
+        proof, made without it, would not."""
         undone = set()
         for slot in existing:
             interval = proven.get(slot.doctor_id)

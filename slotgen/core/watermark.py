@@ -26,9 +26,11 @@ Why the days around a proven run reconcile as a full run would: on a proven day 
 stored slots a run may touch are exactly the wanted ones, which never overlap the wanted
 slots of other days; a stored slot it may not touch that overlaps a later day's wanted
 slot would have been a conflict on that later day, which is then not proven. Slots added
-since are seen by the counts, which take in the day either side; a stored slot from the
-days before that reaches into the proven ones (a block of days added by hand, say) is
-read back with them, and undoes the proof of its doctor (`ChunkPlanner.reaching`).
+since are seen by the counts, which take in the day either side. A slot read back with
+the days before the proven ones undoes its doctor's proof when it reaches into them, is
+one the run may not take over (taken, started, a bad rule's, outside the run's facilities
+or dates, made by hand) and overlaps a wanted slot there from `now` on
+(`ChunkPlanner.reaching`); the run then reads that doctor's slots back whole.
 """
 
 from array import array
@@ -64,7 +66,8 @@ class Watermark:
     days: Sequence[DayMark | None]
     """From `first` on, one entry a day; None for a day that did not reconcile cleanly."""
     longest: timedelta
-    """The longest slot stored on the days: how far one can reach into later days."""
+    """At least as long as any slot stored on the days (the runs' longest rule durations
+    and slots read back, carried over from older watermarks): how far one can reach."""
     until: datetime
     """Where the run that counted the last day stopped reading: a day cut short there is
     only comparable with a run that stops at the same instant."""
@@ -153,7 +156,8 @@ class DayRange:
         return [hasher.hexdigest() for hasher in hashers]
 
     def _by_day(self, slots: list[PlannedSlot]) -> Iterable[tuple[int, list[PlannedSlot]]]:
-        """A segment cut at UTC midnights; one day's window crosses at most one of them."""
+        """A segment cut at UTC midnights (a day's window crosses at most one; a cluster
+        of overlapping rules' slots may cross several)."""
         first, last = self.day_index(slots[0].start_at), self.day_index(slots[-1].start_at)
         if first == last:
             yield first, slots

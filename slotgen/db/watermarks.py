@@ -28,18 +28,26 @@ def tracks_edits(connection: Connection) -> bool:
 
 
 def watermarks_of(connection: Connection, doctor_ids: Collection[int]) -> dict[int, Watermark]:
+    """The doctors' watermarks; a row this slotgen cannot read counts as none (a
+    watermark only ever saves work, so the run reads those doctors' slots back whole)."""
     w = plan_watermarks.c
     query = select(w.doctor_id, w.planned_at, w.days).where(w.doctor_id.in_(doctor_ids))
-    return {
-        doctor_id: Watermark(
-            planned_at,
-            date.fromisoformat(days["first"]),
-            [None if known is None else (known[0], known[1]) for known in days["days"]],
-            timedelta(seconds=days["longest"]),
-            datetime.fromisoformat(days["until"]),
-        )
-        for doctor_id, planned_at, days in connection.execute(query)
-    }
+    marks = {}
+    for doctor_id, planned_at, days in connection.execute(query):
+        try:
+            marks[doctor_id] = Watermark(
+                planned_at,
+                date.fromisoformat(days["first"]),
+                [
+                    None if known is None else (str(known[0]), int(known[1]))
+                    for known in days["days"]
+                ],
+                timedelta(seconds=float(days["longest"])),
+                datetime.fromisoformat(days["until"]),
+            )
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+    return marks
 
 
 def stored_between(

@@ -403,9 +403,10 @@ class _Run:
     def _leave_watermarks(
         self, connection: Connection, plan: ChunkPlan, proof: _Proof, as_planned: bool
     ) -> None:
-        """Rewrite the watermarks of the doctors this chunk reconciled at least a day of
-        (a doctor proven throughout keeps the one that proved it); when the web app took
-        a slot meanwhile, forget all of the chunk's instead."""
+        """Rewrite the watermarks of the doctors this chunk reconciled at least a day of;
+        a doctor proven throughout keeps the one that proved it, as does one with neither
+        a wanted nor a stored slot. When the web app took a slot meanwhile, forget all of
+        the chunk's instead."""
         if not as_planned:
             watermarks.replace_watermarks(connection, list(proof.digests), {})
             return

@@ -193,6 +193,20 @@ def _block_after_a_conflict(engine: Engine, clinic: Clinic) -> None:
     add_slot(engine, clinic.north, clinic.lee, utc(2083, 3, 3, 8, 30), 60 * 71)
 
 
+def _booked_block_after_a_conflict(engine: Engine, clinic: Clinic) -> None:
+    """The same block, booked and carrying a rule's id: a taken slot in the way."""
+    add_slot(engine, clinic.north, clinic.lee, utc(2083, 3, 3, 8), 30, status="booked", rule_id=3)
+    _generate(engine, Rerun())
+    start = utc(2083, 3, 3, 8, 30)
+    add_slot(engine, clinic.north, clinic.lee, start, 60 * 71, status="booked", rule_id=3)
+
+
+def _unreadable_watermarks(engine: Engine, clinic: Clinic) -> None:
+    """Rows this slotgen cannot read (an older one's, or edited by hand): as if none."""
+    with engine.begin() as connection:
+        connection.execute(update(plan_watermarks).values(days={"first": "2083-03-01"}))
+
+
 def _block_from_before_the_range(engine: Engine, clinic: Clinic) -> None:
     """A block added by hand days before the range, up to its second morning: runs read
     slots from a day before their range, so the first run never sees it."""
@@ -242,6 +256,8 @@ EDITS: dict[str, Callable[[Engine, Clinic], object]] = {
     "a stray slot of a rule before the range": _stray_slot_before_the_range,
     "a block of days added by hand after a conflict": _block_after_a_conflict,
     "a block of days from before the range": _block_from_before_the_range,
+    "a booked block of days after a conflict": _booked_block_after_a_conflict,
+    "watermarks this slotgen cannot read": _unreadable_watermarks,
     "a closure added": _closure_added,
     "a closure removed": _closure_removed,
     "a closure widened": _closure_widened,
